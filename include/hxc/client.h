@@ -1,0 +1,152 @@
+/*
+ * hxc/client.h - the client context.
+ *
+ * A client holds the connection pool and the settings, and runs every
+ * request on the caller's libevent loop: it never runs or owns the loop,
+ * except inside hxc_future_wait() and hxc_run(). It must be used from the
+ * loop's thread only. Any hxc call is safe from inside an hxc callback,
+ * freeing and cancelling included: frees are deferred to a safe point.
+ *
+ * The model is HTTPX's `async with httpx.AsyncClient() as client:` —
+ * hxc_client_open() enters, hxc_client_close() leaves gracefully (requests
+ * in flight finish, then every connection, timer and byte is released),
+ * hxc_client_abort() cancels everything now, and hxc_run() wraps the three
+ * around a function of the caller's and runs the loop.
+ */
+#ifndef HXC_CLIENT_H
+#define HXC_CLIENT_H
+
+#include "hxc/common.h"
+#include "hxc/request.h"
+#include "hxc/response.h"
+#include "hxc/future.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Client settings. Initialise with hxc_client_config_init(), then set the
+ * fields you need: new fields are added at the end, with defaults, so old
+ * code keeps working. Times are seconds; a timeout of 0 means "none".
+ */
+typedef struct hxc_client_config {
+    size_t struct_size;        /**< set by hxc_client_config_init() */
+
+    /* Protocols */
+    int http2;                 /**< offer h2 by ALPN on https (default 0, as HTTPX) */
+    int http2_prior_knowledge; /**< speak HTTP/2 on http:// without upgrade (default 0) */
+
+    /* TLS: verification is on unless `insecure` is set by name. */
+    int insecure;              /**< 1 = do not verify certificates or host names */
+    const char *ca_file;       /**< PEM bundle replacing the system CA store */
+    const char *ca_path;       /**< hashed CA directory replacing the system store */
+
+    /* Timeouts (defaults: connect 10, read 30, write 30, pool 30, total 300). */
+    double connect_timeout;
+    double read_timeout;
+    double write_timeout;
+    double pool_timeout;
+    double total_timeout;      /**< deadline of each request, on by default */
+
+    /* Pool */
+    unsigned max_connections;          /**< total open connections (default 100) */
+    unsigned max_connections_per_host; /**< per origin (default 0 = max_connections) */
+    unsigned max_idle_connections;     /**< idle keep-alive connections kept (default 20) */
+    double keepalive_expiry;           /**< idle connections close after this (default 5) */
+
+    /* Limits on what a server controls */
+    size_t max_response_header_bytes;  /**< status line + fields, 1xx included (256 KiB) */
+    unsigned max_response_headers;     /**< number of fields (default 1000) */
+    uint64_t max_response_body_bytes;  /**< buffered body cap (default 1 GiB; 0 = none) */
+
+    /* Requests */
+    const char *user_agent;    /**< default "hxc/VERSION"; "" sends none */
+} hxc_client_config;
+
+/** Fills `cfg` with the defaults listed above. */
+HXC_EXTERN void hxc_client_config_init(hxc_client_config *cfg);
+
+/**
+ * Opens a client on `base` (which the caller owns and must outlive the
+ * client). `cfg` may be NULL for the defaults; it is copied, and so are its
+ * strings. Returns 0 and sets *out, or HXC_EINVAL / HXC_ENOMEM /
+ * HXC_ETLS_HANDSHAKE (the CA file could not be loaded); *out is untouched on
+ * error.
+ */
+HXC_EXTERN int hxc_client_open(hxc_client **out, struct event_base *base,
+                               const hxc_client_config *cfg);
+
+/** Called once the client has closed; the client is freed when it returns. */
+typedef void (*hxc_client_closed_cb)(hxc_client *client, void *user_data);
+
+/**
+ * Closes the client gracefully: new requests fail with HXC_ECLIENT_CLOSED,
+ * queued and running requests finish (their callbacks run), then every
+ * connection is closed and `cb` (may be NULL) runs from the loop, after
+ * which the client's memory is freed. Calling it twice returns HXC_EINVAL.
+ */
+HXC_EXTERN int hxc_client_close(hxc_client *client, hxc_client_closed_cb cb,
+                                void *user_data);
+/**
+ * Cancels every queued and running request now (each completes with
+ * HXC_ECANCELLED) and drops every connection. The client stays open for new
+ * requests; after hxc_client_close() it finishes the close at once.
+ */
+HXC_EXTERN void hxc_client_abort(hxc_client *client);
+
+/**
+ * The response callback: `resp` is never NULL; `err` equals
+ * hxc_response_error(resp). See response.h for its lifetime.
+ */
+typedef void (*hxc_response_cb)(hxc_response *resp, int err, void *user_data);
+
+/**
+ * Sends `req`, taking ownership of it; `cb` runs exactly once, from the loop,
+ * never from inside this call. Returns 0, or HXC_EINVAL / HXC_ECLIENT_CLOSED /
+ * HXC_ENOMEM, in which case `cb` never runs and the caller still owns `req`.
+ */
+HXC_EXTERN int hxc_client_send(hxc_client *client, hxc_request *req, hxc_response_cb cb,
+                               void *user_data);
+/**
+ * Sends `req` (always taking ownership) and returns a future for its
+ * response. Errors at submission settle the future with that error. Returns
+ * NULL only when out of memory (then `req` has been freed).
+ */
+HXC_EXTERN hxc_future *hxc_client_request(hxc_client *client, hxc_request *req);
+
+/** Counters of the pool, for tests, demos and load drivers. */
+typedef struct hxc_client_stats {
+    uint64_t connections_opened;   /**< connections ever started */
+    uint64_t connections_reused;   /**< requests carried by an already used connection */
+    uint64_t requests_started;
+    uint64_t requests_completed;   /**< settled, with or without error */
+    uint64_t requests_retried;     /**< retried on a fresh connection */
+    unsigned connections_open;     /**< open now (busy, idle or connecting) */
+    unsigned connections_idle;     /**< idle keep-alive now */
+    unsigned requests_queued;      /**< waiting for a connection now */
+    unsigned requests_active;      /**< on a connection now */
+} hxc_client_stats;
+
+/** Fills *out with the client's counters. */
+HXC_EXTERN void hxc_client_get_stats(const hxc_client *client, hxc_client_stats *out);
+/** The loop the client runs on. */
+HXC_EXTERN struct event_base *hxc_client_base(const hxc_client *client);
+
+/** The body of an hxc_run(): schedule requests on `client`, return 0 or an error. */
+typedef int (*hxc_run_fn)(hxc_client *client, void *arg);
+
+/**
+ * The `async with` of C: opens a client on `base` (or on a loop of its own
+ * when `base` is NULL), calls `body`, then closes the client gracefully and
+ * runs the loop until it has closed (so every request `body` started
+ * finishes). Returns body's return value if nonzero, else 0, or the error of
+ * opening the client.
+ */
+HXC_EXTERN int hxc_run(struct event_base *base, const hxc_client_config *cfg,
+                       hxc_run_fn body, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

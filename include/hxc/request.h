@@ -1,0 +1,88 @@
+/*
+ * hxc/request.h - building a request.
+ *
+ * A request is created by the caller, edited, then handed to the client with
+ * hxc_client_send() or hxc_client_request(), which take ownership of it. A
+ * request that was never handed over is freed with hxc_request_free().
+ *
+ * Every setter validates its input at once: CR, LF and NUL are refused in
+ * methods, header names and values and URLs (HXC_EINVAL), so nothing
+ * malformed can reach the wire on any protocol version. A failed setter
+ * leaves the request as it was.
+ *
+ * Threading: a request belongs to the loop thread of the client that sends it.
+ */
+#ifndef HXC_REQUEST_H
+#define HXC_REQUEST_H
+
+#include "hxc/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Which timeout a per-request override sets. Seconds; 0 turns it off. */
+enum hxc_timeout {
+    HXC_TIMEOUT_CONNECT = 0, /**< DNS + TCP connect + TLS handshake of a new connection */
+    HXC_TIMEOUT_READ,        /**< longest wait for any response byte */
+    HXC_TIMEOUT_WRITE,       /**< longest wait for the socket to take request bytes */
+    HXC_TIMEOUT_POOL,        /**< longest wait in the queue for a connection */
+    HXC_TIMEOUT_TOTAL,       /**< deadline of the whole exchange, retries included */
+    HXC_TIMEOUT__COUNT
+};
+
+/**
+ * Creates a request. `method` is an HTTP token such as "GET" (case kept);
+ * `url` an absolute http:// or https:// URL, parsed by libevent's evhttp_uri.
+ * On success stores a new request in *out and returns 0. Errors:
+ * HXC_EINVAL (bad method, NULL), HXC_EBADURL (unparsable, no host, control
+ * bytes), HXC_EUNSUPPORTED_SCHEME (not http/https), HXC_ENOMEM. On error *out
+ * is untouched.
+ */
+HXC_EXTERN int hxc_request_new(hxc_request **out, const char *method, const char *url);
+/** Frees a request the caller still owns. NULL is ignored. */
+HXC_EXTERN void hxc_request_free(hxc_request *req);
+
+/**
+ * Appends a header field (repeats allowed). The strings are copied.
+ * HXC_EINVAL if the name is not an HTTP token or the value holds CR, LF or
+ * NUL. Host, Content-Length, Transfer-Encoding and Connection are managed by
+ * the library: setting Host overrides the authority sent; the others are
+ * refused with HXC_EINVAL.
+ */
+HXC_EXTERN int hxc_request_add_header(hxc_request *req, const char *name, const char *value);
+/** Like add_header, but first removes every field of that name. */
+HXC_EXTERN int hxc_request_set_header(hxc_request *req, const char *name, const char *value);
+/** Removes every field called `name`; returns how many were removed. */
+HXC_EXTERN int hxc_request_remove_header(hxc_request *req, const char *name);
+
+/** Sets the body to a copy of `len` bytes at `data` (replacing any body). */
+HXC_EXTERN int hxc_request_set_body(hxc_request *req, const void *data, size_t len);
+/**
+ * Sets the body to `len` bytes at `data` without copying: the caller keeps
+ * the memory alive and unchanged until the request is freed (after the
+ * response callback, or when its future is freed). For load drivers.
+ */
+HXC_EXTERN int hxc_request_set_body_static(hxc_request *req, const void *data, size_t len);
+
+/** Overrides one of the client's timeouts for this request (seconds, 0 = none). */
+HXC_EXTERN int hxc_request_set_timeout(hxc_request *req, enum hxc_timeout which,
+                                       double seconds);
+/** Caps the buffered response body of this request (bytes, 0 = no cap). */
+HXC_EXTERN int hxc_request_set_max_body(hxc_request *req, uint64_t max_bytes);
+
+/** An opaque pointer for the caller, returned by hxc_request_user_data(). */
+HXC_EXTERN void hxc_request_set_user_data(hxc_request *req, void *user_data);
+HXC_EXTERN void *hxc_request_user_data(const hxc_request *req);
+
+/** The method as given. Valid as long as the request. */
+HXC_EXTERN const char *hxc_request_method(const hxc_request *req);
+/** The URL as given. Valid as long as the request. */
+HXC_EXTERN const char *hxc_request_url(const hxc_request *req);
+/** The caller's header fields (not those the library adds). */
+HXC_EXTERN const hxc_headers *hxc_request_headers(const hxc_request *req);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,55 @@
+/*
+ * api/api.h - what the public functions share inside the API layer: the
+ * client, the "call" that ties a request to its callback or future, and the
+ * single place where user callbacks are invoked (client.c's delivery task).
+ */
+#ifndef HXC_API_H
+#define HXC_API_H
+
+#include "hxc/client.h"
+#include "core/list.h"
+#include "core/message.h"
+#include "pool/pool.h"
+#include "reactor/reactor.h"
+#include "transport/transport.h"
+
+typedef struct hxc__call hxc__call;
+
+struct hxc_client {
+    hxc__reactor r;
+    hxc_client_config cfg;
+    char *ca_file, *ca_path, *user_agent; /* owned copies */
+    hxc__tls_ctx *tls;
+    hxc__pool *pool;
+    hxc__list calls;  /* in flight */
+    hxc__list done;   /* finished, waiting to be delivered */
+    hxc__defer deliver;
+    hxc__defer close_task;
+    int closing;
+    int in_callback;
+    hxc_client_closed_cb close_cb;
+    void *close_ud;
+};
+
+struct hxc__call {
+    hxc__list node;
+    hxc_client *client;
+    struct hxc_response *resp;
+    hxc__exchange *ex; /* NULL once the pool is done with it */
+    hxc_response_cb cb;
+    void *ud;
+    hxc_future *future;
+};
+
+struct hxc_response *hxc__response_new(struct hxc_request *req);
+
+/* future.c */
+hxc_future *hxc__future_new(hxc_client *c);
+void hxc__future_attach(hxc_future *f, hxc__call *call);
+/** Settles a request future with `resp` (the future takes a reference). */
+void hxc__future_settle(hxc_future *f, struct hxc_response *resp, int err);
+void hxc__future_unref(hxc_future *f);
+/** Cancels the call of a request future (client.c). */
+void hxc__call_cancel(hxc__call *call);
+
+#endif

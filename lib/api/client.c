@@ -1,0 +1,318 @@
+/*
+ * api/client.c - the client context: open, send, graceful close, abort,
+ * the runner, and delivery: the one place user callbacks run. Delivery is a
+ * deferred task, so a callback never runs inside the call that caused it,
+ * and anything a callback does (free, cancel, send, close) is safe.
+ */
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "hxc/version.h"
+#include "core/internal.h"
+#include "core/mem.h"
+#include "api/api.h"
+
+void hxc_client_config_init(hxc_client_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->struct_size = sizeof(*cfg);
+    cfg->connect_timeout = 10;
+    cfg->read_timeout = 30;
+    cfg->write_timeout = 30;
+    cfg->pool_timeout = 30;
+    cfg->total_timeout = 300;
+    cfg->max_connections = 100;
+    cfg->max_connections_per_host = 0;
+    cfg->max_idle_connections = 20;
+    cfg->keepalive_expiry = 5;
+    cfg->max_response_header_bytes = 256 * 1024;
+    cfg->max_response_headers = 1000;
+    cfg->max_response_body_bytes = (uint64_t)1 << 30;
+    cfg->user_agent = NULL;
+}
+
+static int valid_time(double s) { return s >= 0 && s < 1e9; }
+
+static void maybe_finish_close(hxc_client *c);
+
+static void deliver_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    hxc_client *c = arg;
+    while (!hxc__list_empty(&c->done)) {
+        hxc__call *call = HXC__LIST_ENTRY(c->done.next, hxc__call, node);
+        hxc__list_remove(&call->node);
+        struct hxc_response *resp = call->resp;
+        c->in_callback++;
+        if (call->future != NULL) {
+            hxc__future_settle(call->future, resp, resp->error);
+            hxc__future_unref(call->future);
+        } else if (call->cb != NULL) {
+            call->cb(resp, resp->error, call->ud);
+        }
+        c->in_callback--;
+        hxc_response_release(resp);
+        hxc__free(call);
+    }
+    maybe_finish_close(c);
+}
+
+static void exchange_done(struct hxc_response *resp, void *arg)
+{
+    (void)resp;
+    hxc__call *call = arg;
+    hxc_client *c = call->client;
+    call->ex = NULL;
+    hxc__list_remove(&call->node);
+    hxc__list_insert_tail(&c->done, &call->node);
+    hxc__defer_schedule(&c->r, &c->deliver);
+}
+
+static void close_task_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    hxc_client *c = arg;
+    hxc__pool_free(c->pool);
+    c->pool = NULL;
+    hxc__tls_ctx_free(c->tls);
+    hxc__defer_cancel(&c->deliver);
+    hxc__reactor_destroy(&c->r);
+    if (c->close_cb) {
+        c->in_callback++;
+        c->close_cb(c, c->close_ud);
+    }
+    hxc__free(c->ca_file);
+    hxc__free(c->ca_path);
+    hxc__free(c->user_agent);
+    hxc__free(c);
+}
+
+static void maybe_finish_close(hxc_client *c)
+{
+    if (c->closing && hxc__list_empty(&c->calls) && hxc__list_empty(&c->done) &&
+        hxc__pool_busy(c->pool) == 0)
+        hxc__defer_schedule(&c->r, &c->close_task);
+}
+
+int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_config *cfg)
+{
+    hxc_client_config defaults;
+    if (out == NULL || base == NULL)
+        return HXC_EINVAL;
+    if (cfg == NULL) {
+        hxc_client_config_init(&defaults);
+        cfg = &defaults;
+    }
+    if (!valid_time(cfg->connect_timeout) || !valid_time(cfg->read_timeout) ||
+        !valid_time(cfg->write_timeout) || !valid_time(cfg->pool_timeout) ||
+        !valid_time(cfg->total_timeout) || !valid_time(cfg->keepalive_expiry) ||
+        cfg->max_connections == 0)
+        return HXC_EINVAL;
+    hxc_client *c = hxc__calloc(1, sizeof(*c));
+    if (c == NULL)
+        return HXC_ENOMEM;
+    c->cfg = *cfg;
+    int rv = HXC_ENOMEM;
+    if ((cfg->ca_file && !(c->ca_file = hxc__strdup(cfg->ca_file))) ||
+        (cfg->ca_path && !(c->ca_path = hxc__strdup(cfg->ca_path))))
+        goto fail;
+    if (cfg->user_agent)
+        c->user_agent = hxc__strdup(cfg->user_agent);
+    else
+        c->user_agent = hxc__strdup("hxc/" HXC_VERSION_STRING);
+    if (c->user_agent == NULL)
+        goto fail;
+    if (hxc__is_field_value(c->user_agent, strlen(c->user_agent)) == 0) {
+        rv = HXC_EINVAL;
+        goto fail;
+    }
+    c->cfg.ca_file = c->ca_file;
+    c->cfg.ca_path = c->ca_path;
+    c->cfg.user_agent = c->user_agent;
+    rv = hxc__reactor_init(&c->r, base);
+    if (rv != 0)
+        goto fail;
+    char detail[300];
+    hxc__tls_opts to = {cfg->insecure, c->ca_file, c->ca_path};
+    rv = hxc__tls_ctx_new(&c->tls, &to, detail, sizeof(detail));
+    if (rv != 0)
+        goto fail;
+    hxc__pool_config pc;
+    memset(&pc, 0, sizeof(pc));
+    pc.max_connections = cfg->max_connections;
+    pc.max_per_host = cfg->max_connections_per_host;
+    pc.max_idle = cfg->max_idle_connections;
+    pc.keepalive_expiry = cfg->keepalive_expiry;
+    pc.h1_limits.max_header_bytes = cfg->max_response_header_bytes;
+    pc.h1_limits.max_headers = cfg->max_response_headers;
+    pc.user_agent = c->user_agent;
+    pc.http2 = cfg->http2;
+    pc.http2_prior_knowledge = cfg->http2_prior_knowledge;
+    rv = hxc__pool_new(&c->pool, &c->r, &pc, c->tls);
+    if (rv != 0)
+        goto fail;
+    hxc__list_init(&c->calls);
+    hxc__list_init(&c->done);
+    hxc__defer_init(&c->deliver, deliver_cb, c);
+    hxc__defer_init(&c->close_task, close_task_cb, c);
+    *out = c;
+    return 0;
+fail:
+    hxc__tls_ctx_free(c->tls);
+    hxc__free(c->ca_file);
+    hxc__free(c->ca_path);
+    hxc__free(c->user_agent);
+    hxc__free(c);
+    return rv;
+}
+
+static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
+{
+    if (c->closing)
+        return HXC_ECLIENT_CLOSED;
+    if (c->cfg.http2_prior_knowledge && !req->url.tls)
+        return HXC_EUNSUPPORTED; /* h2c arrives with the HTTP/2 work */
+    hxc__call *call = hxc__calloc(1, sizeof(*call));
+    if (call == NULL)
+        return HXC_ENOMEM;
+    struct hxc_response *resp = hxc__response_new(req);
+    if (resp == NULL) {
+        hxc__free(call);
+        return HXC_ENOMEM;
+    }
+    call->client = c;
+    call->resp = resp;
+    double t[HXC_TIMEOUT__COUNT] = {c->cfg.connect_timeout, c->cfg.read_timeout,
+                                    c->cfg.write_timeout, c->cfg.pool_timeout,
+                                    c->cfg.total_timeout};
+    for (int i = 0; i < HXC_TIMEOUT__COUNT; i++)
+        if (req->timeouts[i] >= 0)
+            t[i] = req->timeouts[i];
+    uint64_t max_body = req->max_body != UINT64_MAX ? req->max_body
+                                                    : c->cfg.max_response_body_bytes;
+    int rv = hxc__pool_submit(c->pool, resp, t, max_body, exchange_done, call, &call->ex);
+    if (rv != 0) {
+        resp->req = NULL; /* the caller keeps the request */
+        hxc_response_release(resp);
+        hxc__free(call);
+        return rv;
+    }
+    hxc__list_insert_tail(&c->calls, &call->node);
+    *out = call;
+    return 0;
+}
+
+int hxc_client_send(hxc_client *c, hxc_request *req, hxc_response_cb cb, void *ud)
+{
+    if (c == NULL || req == NULL || cb == NULL)
+        return HXC_EINVAL;
+    hxc__call *call;
+    int rv = submit(c, req, &call);
+    if (rv != 0)
+        return rv;
+    call->cb = cb;
+    call->ud = ud;
+    return 0;
+}
+
+hxc_future *hxc_client_request(hxc_client *c, hxc_request *req)
+{
+    if (c == NULL || req == NULL) {
+        hxc_request_free(req);
+        return NULL;
+    }
+    hxc_future *f = hxc__future_new(c);
+    if (f == NULL) {
+        hxc_request_free(req);
+        return NULL;
+    }
+    hxc__call *call;
+    int rv = submit(c, req, &call);
+    if (rv != 0) {
+        /* Settle at once with a response that carries the error. */
+        struct hxc_response *resp = hxc__response_new(req);
+        if (resp == NULL) {
+            hxc_request_free(req);
+            hxc__future_unref(f);
+            return NULL;
+        }
+        hxc__response_fail(resp, rv, hxc_strerror(rv));
+        hxc__future_settle(f, resp, rv);
+        hxc_response_release(resp);
+        return f;
+    }
+    hxc__future_attach(f, call);
+    return f;
+}
+
+void hxc__call_cancel(hxc__call *call)
+{
+    if (call->ex != NULL)
+        hxc__pool_cancel(call->client->pool, call->ex, HXC_ECANCELLED, "cancelled by the caller");
+}
+
+int hxc_client_close(hxc_client *c, hxc_client_closed_cb cb, void *ud)
+{
+    if (c == NULL || c->closing)
+        return HXC_EINVAL;
+    c->closing = 1;
+    c->close_cb = cb;
+    c->close_ud = ud;
+    maybe_finish_close(c);
+    return 0;
+}
+
+void hxc_client_abort(hxc_client *c)
+{
+    if (c == NULL || c->pool == NULL)
+        return;
+    hxc__pool_cancel_all(c->pool, HXC_ECANCELLED, "aborted");
+    maybe_finish_close(c);
+}
+
+void hxc_client_get_stats(const hxc_client *c, hxc_client_stats *out)
+{
+    if (c == NULL || out == NULL)
+        return;
+    hxc__pool_stats(c->pool, out);
+}
+
+struct event_base *hxc_client_base(const hxc_client *c) { return c ? c->r.base : NULL; }
+
+static void run_closed(hxc_client *c, void *ud)
+{
+    (void)c;
+    *(int *)ud = 1;
+}
+
+int hxc_run(struct event_base *base, const hxc_client_config *cfg, hxc_run_fn body, void *arg)
+{
+    if (body == NULL)
+        return HXC_EINVAL;
+    struct event_base *own = NULL;
+    if (base == NULL) {
+        own = base = event_base_new();
+        if (base == NULL)
+            return HXC_ENOMEM;
+    }
+    hxc_client *c;
+    int rv = hxc_client_open(&c, base, cfg);
+    if (rv != 0) {
+        if (own)
+            event_base_free(own);
+        return rv;
+    }
+    int brv = body(c, arg);
+    int closed = 0;
+    hxc_client_close(c, run_closed, &closed);
+    while (!closed) {
+        if (event_base_loop(base, EVLOOP_ONCE) != 0)
+            break; /* error, or nothing left that could ever close it */
+    }
+    if (own)
+        event_base_free(own);
+    return brv;
+}

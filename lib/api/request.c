@@ -1,0 +1,161 @@
+/*
+ * api/request.c - building requests; every caller-supplied byte is checked
+ * here, before it can reach any protocol encoder.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "core/mem.h"
+#include "core/message.h"
+
+int hxc_request_new(hxc_request **out, const char *method, const char *url)
+{
+    if (out == NULL || method == NULL || url == NULL)
+        return HXC_EINVAL;
+    if (!hxc__is_token(method, strlen(method)))
+        return HXC_EINVAL;
+    struct hxc_request *r = hxc__calloc(1, sizeof(*r));
+    if (r == NULL)
+        return HXC_ENOMEM;
+    const char *detail;
+    int rv = hxc__url_parse(&r->url, url, &detail);
+    if (rv != 0) {
+        hxc__free(r);
+        return rv;
+    }
+    r->method = hxc__strdup(method);
+    r->url_string = hxc__strdup(url);
+    if (r->method == NULL || r->url_string == NULL) {
+        hxc_request_free(r);
+        return HXC_ENOMEM;
+    }
+    hxc__headers_init(&r->headers);
+    for (int i = 0; i < HXC_TIMEOUT__COUNT; i++)
+        r->timeouts[i] = -1;
+    r->max_body = UINT64_MAX;
+    *out = r;
+    return 0;
+}
+
+void hxc_request_free(hxc_request *r)
+{
+    if (r == NULL)
+        return;
+    hxc__free(r->method);
+    hxc__free(r->url_string);
+    hxc__url_free(&r->url);
+    hxc__headers_free(&r->headers);
+    if (r->body_owned)
+        hxc__free((void *)r->body);
+    hxc__free(r);
+}
+
+static int managed(const char *name)
+{
+    static const char *const names[] = {"content-length", "transfer-encoding", "connection",
+                                        "keep-alive", "upgrade", "proxy-connection"};
+    for (size_t i = 0; i < HXC__ARRAY_SIZE(names); i++)
+        if (hxc__strieq(name, strlen(name), names[i]))
+            return 1;
+    return 0;
+}
+
+int hxc_request_add_header(hxc_request *r, const char *name, const char *value)
+{
+    if (r == NULL || name == NULL || value == NULL)
+        return HXC_EINVAL;
+    size_t nl = strlen(name), vl = strlen(value);
+    if (!hxc__is_token(name, nl) || !hxc__is_field_value(value, vl) || managed(name))
+        return HXC_EINVAL;
+    /* Leading and trailing blanks are not part of a field value (RFC 9110 5.5). */
+    while (vl > 0 && (value[0] == ' ' || value[0] == '\t'))
+        value++, vl--;
+    while (vl > 0 && (value[vl - 1] == ' ' || value[vl - 1] == '\t'))
+        vl--;
+    return hxc__headers_add(&r->headers, name, nl, value, vl);
+}
+
+int hxc_request_set_header(hxc_request *r, const char *name, const char *value)
+{
+    if (r == NULL || name == NULL || value == NULL)
+        return HXC_EINVAL;
+    size_t nl = strlen(name), vl = strlen(value);
+    if (!hxc__is_token(name, nl) || !hxc__is_field_value(value, vl) || managed(name))
+        return HXC_EINVAL;
+    hxc__headers_remove(&r->headers, name);
+    return hxc_request_add_header(r, name, value);
+}
+
+int hxc_request_remove_header(hxc_request *r, const char *name)
+{
+    if (r == NULL || name == NULL)
+        return HXC_EINVAL;
+    return (int)hxc__headers_remove(&r->headers, name);
+}
+
+static void drop_body(hxc_request *r)
+{
+    if (r->body_owned)
+        hxc__free((void *)r->body);
+    r->body = NULL;
+    r->body_len = 0;
+    r->body_owned = 0;
+    r->has_body = 0;
+}
+
+int hxc_request_set_body(hxc_request *r, const void *data, size_t len)
+{
+    if (r == NULL || (data == NULL && len > 0))
+        return HXC_EINVAL;
+    uint8_t *copy = hxc__malloc(len);
+    if (copy == NULL)
+        return HXC_ENOMEM;
+    if (len)
+        memcpy(copy, data, len);
+    drop_body(r);
+    r->body = copy;
+    r->body_len = len;
+    r->body_owned = 1;
+    r->has_body = 1;
+    return 0;
+}
+
+int hxc_request_set_body_static(hxc_request *r, const void *data, size_t len)
+{
+    if (r == NULL || (data == NULL && len > 0))
+        return HXC_EINVAL;
+    drop_body(r);
+    r->body = data;
+    r->body_len = len;
+    r->has_body = 1;
+    return 0;
+}
+
+int hxc_request_set_timeout(hxc_request *r, enum hxc_timeout which, double seconds)
+{
+    if (r == NULL || (int)which < 0 || which >= HXC_TIMEOUT__COUNT || !(seconds >= 0) ||
+        isinf(seconds))
+        return HXC_EINVAL;
+    r->timeouts[which] = seconds;
+    return 0;
+}
+
+int hxc_request_set_max_body(hxc_request *r, uint64_t max_bytes)
+{
+    if (r == NULL)
+        return HXC_EINVAL;
+    r->max_body = max_bytes;
+    return 0;
+}
+
+void hxc_request_set_user_data(hxc_request *r, void *ud)
+{
+    if (r)
+        r->user_data = ud;
+}
+
+void *hxc_request_user_data(const hxc_request *r) { return r ? r->user_data : NULL; }
+const char *hxc_request_method(const hxc_request *r) { return r ? r->method : NULL; }
+const char *hxc_request_url(const hxc_request *r) { return r ? r->url_string : NULL; }
+const hxc_headers *hxc_request_headers(const hxc_request *r) { return r ? &r->headers : NULL; }

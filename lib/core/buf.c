@@ -1,0 +1,47 @@
+/* core/buf.c - growable byte buffer. */
+#include "core/buf.h"
+#include "core/internal.h"
+#include "core/mem.h"
+
+int hxc__buf_reserve(hxc__buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - b->len - 1)
+        return HXC_ENOMEM;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    uint8_t *d = hxc__realloc(b->data, cap);
+    if (d == NULL)
+        return HXC_ENOMEM;
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
+int hxc__buf_append(hxc__buf *b, const void *p, size_t n)
+{
+    int rv = hxc__buf_reserve(b, n);
+    if (rv != 0)
+        return rv;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return 0;
+}
+
+void hxc__buf_reset(hxc__buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = 0;
+}
+
+void hxc__buf_free(hxc__buf *b)
+{
+    hxc__free(b->data);
+    hxc__buf_init(b);
+}

@@ -1,0 +1,49 @@
+/*
+ * core/headers.h - the header-field list behind the public hxc_headers.
+ *
+ * Fields live in one byte buffer (name NUL value NUL) plus one array of
+ * offsets: two allocations however many fields, and nothing from the wire
+ * is ever measured with strlen (lengths are kept).
+ */
+#ifndef HXC_CORE_HEADERS_H
+#define HXC_CORE_HEADERS_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+
+typedef struct hxc__field {
+    size_t name_off, name_len, value_off, value_len;
+} hxc__field;
+
+struct hxc_headers {
+    hxc__buf bytes;
+    hxc__field *fields;
+    size_t count, cap;
+};
+
+void hxc__headers_init(struct hxc_headers *h);
+void hxc__headers_free(struct hxc_headers *h);
+void hxc__headers_clear(struct hxc_headers *h);
+/** Appends a field (no validation here). 0 or HXC_ENOMEM. */
+int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen, const char *value,
+                     size_t vlen);
+/** Appends to the value of the last field (llhttp may deliver a value in pieces). */
+int hxc__headers_append_value(struct hxc_headers *h, const char *v, size_t vlen);
+/** Appends to the name of the last field (names may also come in pieces). */
+int hxc__headers_append_name(struct hxc_headers *h, const char *n, size_t nlen);
+/** Removes every field named `name` (any case); returns how many. */
+size_t hxc__headers_remove(struct hxc_headers *h, const char *name);
+const char *hxc__headers_name(const struct hxc_headers *h, size_t i, size_t *len);
+const char *hxc__headers_value(const struct hxc_headers *h, size_t i, size_t *len);
+/** Total bytes of names and values (for limits). */
+size_t hxc__headers_bytes(const struct hxc_headers *h);
+
+/** Case-insensitive equality of a counted string with a C string. */
+int hxc__strieq(const char *a, size_t alen, const char *b);
+/** Whether s[0..n) is an HTTP token (RFC 9110 tchar+). */
+int hxc__is_token(const char *s, size_t n);
+/** Whether s[0..n) is a valid field value: no CR, LF or NUL, no other controls but HTAB. */
+int hxc__is_field_value(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,56 @@
+/* core/mem.c - allocator hooks (nghttp2_mem's idea). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hxc/common.h"
+#include "core/mem.h"
+
+static void *default_malloc(size_t n, void *ud) { (void)ud; return malloc(n); }
+static void *default_realloc(void *p, size_t n, void *ud) { (void)ud; return realloc(p, n); }
+static void default_free(void *p, void *ud) { (void)ud; free(p); }
+
+static hxc_allocator allocator = {default_malloc, default_realloc, default_free, NULL};
+
+void hxc_set_allocator(const hxc_allocator *a)
+{
+    if (a == NULL || a->malloc == NULL || a->realloc == NULL || a->free == NULL) {
+        allocator.malloc = default_malloc;
+        allocator.realloc = default_realloc;
+        allocator.free = default_free;
+        allocator.user_data = NULL;
+        return;
+    }
+    allocator = *a;
+}
+
+void *hxc__malloc(size_t n) { return allocator.malloc(n ? n : 1, allocator.user_data); }
+
+void *hxc__calloc(size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        return NULL;
+    void *p = hxc__malloc(count * size);
+    if (p != NULL)
+        memset(p, 0, count * size);
+    return p;
+}
+
+void *hxc__realloc(void *p, size_t n) { return allocator.realloc(p, n ? n : 1, allocator.user_data); }
+
+void hxc__free(void *p)
+{
+    if (p != NULL)
+        allocator.free(p, allocator.user_data);
+}
+
+char *hxc__strndup(const char *s, size_t n)
+{
+    char *d = hxc__malloc(n + 1);
+    if (d == NULL)
+        return NULL;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *hxc__strdup(const char *s) { return s ? hxc__strndup(s, strlen(s)) : NULL; }

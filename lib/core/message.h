@@ -1,0 +1,49 @@
+/*
+ * core/message.h - the data of a request and of a response.
+ *
+ * Plain data shared by the layers: the API layer owns the lifetimes
+ * (api/request.c, api/response.c); the pool and protocol glue fill in a
+ * response. Nothing here does I/O.
+ */
+#ifndef HXC_CORE_MESSAGE_H
+#define HXC_CORE_MESSAGE_H
+
+#include "hxc/request.h"
+#include "hxc/response.h"
+#include "core/buf.h"
+#include "core/headers.h"
+#include "core/url.h"
+
+struct hxc_request {
+    char *method;
+    char *url_string;
+    hxc__url url;
+    struct hxc_headers headers;
+    const uint8_t *body;
+    size_t body_len;
+    int body_owned;
+    int has_body;              /* a body was set (even empty) */
+    double timeouts[HXC_TIMEOUT__COUNT]; /* < 0: the client's */
+    uint64_t max_body;         /* UINT64_MAX: the client's */
+    void *user_data;
+};
+
+struct hxc_response {
+    unsigned refs;
+    struct hxc_request *req;   /* owned */
+    int status;
+    char *reason;
+    const char *version;       /* static string */
+    struct hxc_headers headers;
+    struct hxc_headers trailers;
+    hxc__buf body;
+    int error;
+    char *detail;
+    uint64_t conn_id;
+    hxc_timings timings;
+};
+
+/** Sets the error and a copy of the detail (first error wins). */
+void hxc__response_fail(struct hxc_response *r, int err, const char *detail);
+
+#endif

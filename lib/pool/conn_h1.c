@@ -1,0 +1,170 @@
+/*
+ * pool/conn_h1.c - an HTTP/1.1 connection: one exchange at a time, the
+ * request head and body written in one go, the response fed to the h1
+ * codec, keep-alive decided by the codec and by what follows the response.
+ */
+#include <strings.h>
+
+#include "core/internal.h"
+#include "core/mem.h"
+#include "pool/pool_int.h"
+
+static int h1_on_status(void *ud, int status, const char *reason, size_t rlen, const char *version)
+{
+    hxc__conn *c = ud;
+    struct hxc_response *r = c->ex->resp;
+    r->status = status;
+    hxc__free(r->reason);
+    r->reason = hxc__strndup(reason, rlen);
+    if (r->reason == NULL)
+        return HXC_ENOMEM;
+    r->version = version;
+    c->version = version;
+    return 0;
+}
+
+static int h1_on_header(void *ud, const char *n, size_t nl, const char *v, size_t vl)
+{
+    hxc__conn *c = ud;
+    return hxc__headers_add(&c->ex->resp->headers, n, nl, v, vl);
+}
+
+static int h1_on_headers_done(void *ud)
+{
+    hxc__conn *c = ud;
+    hxc__exchange *ex = c->ex;
+    uint64_t cl = c->h1.parser.content_length;
+    if (ex->max_body && (c->h1.parser.flags & F_CONTENT_LENGTH) && cl > ex->max_body)
+        return HXC_EBODY_TOO_LARGE;
+    return 0;
+}
+
+static int h1_on_body(void *ud, const uint8_t *data, size_t len)
+{
+    hxc__conn *c = ud;
+    hxc__exchange *ex = c->ex;
+    hxc__buf *b = &ex->resp->body;
+    if (ex->max_body && b->len + len > ex->max_body)
+        return HXC_EBODY_TOO_LARGE;
+    return hxc__buf_append(b, data, len);
+}
+
+static int h1_on_trailer(void *ud, const char *n, size_t nl, const char *v, size_t vl)
+{
+    hxc__conn *c = ud;
+    return hxc__headers_add(&c->ex->resp->trailers, n, nl, v, vl);
+}
+
+static const hxc__h1_events h1_events = {
+    h1_on_status, h1_on_header, h1_on_headers_done, h1_on_body, h1_on_trailer,
+};
+
+static int idempotent(const char *m)
+{
+    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS") ||
+           !strcmp(m, "TRACE") || !strcmp(m, "PUT") || !strcmp(m, "DELETE");
+}
+
+static void start(hxc__conn *c, hxc__exchange *ex)
+{
+    struct hxc_request *q = ex->resp->req;
+    c->h1.ev = &h1_events;
+    c->h1.ud = c;
+    hxc__h1_begin(&c->h1, strcmp(q->method, "HEAD") == 0);
+    hxc__buf_reset(&c->scratch);
+    int rv = hxc__h1_encode_request(&c->scratch, q->method, q->url.target, q->url.authority,
+                                    &q->headers, q->has_body, q->body_len,
+                                    c->pool->cfg.user_agent);
+    if (rv == 0)
+        rv = hxc__transport_write(c->t, c->scratch.data, c->scratch.len);
+    if (rv == 0 && q->body_len > 0)
+        rv = hxc__transport_write_ref(c->t, q->body, q->body_len);
+    if (rv != 0) {
+        hxc__pool_finish(ex, rv == HXC_ECLOSED ? HXC_EWRITE : rv, "could not queue the request");
+        hxc__pool_conn_close(c, 0);
+        return;
+    }
+    hxc__pool_phase(ex, PH_WRITE);
+}
+
+static void on_drained(hxc__conn *c)
+{
+    hxc__exchange *ex = c->ex;
+    if (ex != NULL && !ex->written) {
+        ex->written = 1;
+        if (!ex->got_bytes)
+            hxc__pool_phase(ex, PH_READ);
+    }
+}
+
+static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
+{
+    hxc__exchange *ex = c->ex;
+    if (ex == NULL) {
+        /* Bytes on an idle connection: nothing may follow a response. */
+        hxc__pool_conn_close(c, 0);
+        return;
+    }
+    if (!ex->got_bytes) {
+        ex->got_bytes = 1;
+        ex->resp->timings.first_byte = hxc__now() - ex->t_start;
+    }
+    hxc__pool_phase(ex, PH_READ);
+    size_t used;
+    int rv = hxc__h1_feed(&c->h1, data, len, &used);
+    if (rv == 0)
+        return;
+    if (rv < 0) {
+        hxc__pool_finish(ex, rv, c->h1.detail);
+        hxc__pool_conn_close(c, 0);
+        return;
+    }
+    /* Complete. Reuse only a clean keep-alive connection with nothing left over. */
+    int reuse = hxc__h1_keep_alive(&c->h1) && used == len && ex->written;
+    hxc__pool_finish(ex, 0, NULL);
+    if (reuse)
+        hxc__pool_conn_idle(c);
+    else
+        hxc__pool_conn_close(c, 1);
+}
+
+static void on_closed(hxc__conn *c, int err, const char *detail)
+{
+    hxc__exchange *ex = c->ex;
+    if (ex == NULL) {
+        hxc__pool_conn_close(c, 0);
+        return;
+    }
+    int rv = hxc__h1_eof(&c->h1);
+    if (rv == 1 && err == 0) {
+        hxc__pool_finish(ex, 0, NULL);
+        hxc__pool_conn_close(c, 0);
+        return;
+    }
+    if (rv == 1) { /* close-delimited body cut by an unclean TLS close */
+        hxc__pool_finish(ex, HXC_EPROTO_REMOTE, "body may be truncated: TLS connection closed "
+                                                "without close_notify");
+        hxc__pool_conn_close(c, 0);
+        return;
+    }
+    /* Nothing of the response came back on a reused connection: the server
+     * closed it as we sent. Retry once on a fresh connection when replaying
+     * is safe (DESIGN.md: idempotent, or nothing written). */
+    if (!ex->got_bytes && c->requests > 1 && ex->retries == 0 &&
+        (idempotent(ex->resp->req->method) || !ex->written)) {
+        hxc__pool_retry(ex);
+        hxc__pool_conn_close(c, 0);
+        return;
+    }
+    if (err != 0 && err != HXC_ECLOSED && !ex->got_bytes)
+        hxc__pool_finish(ex, err, detail);
+    else
+        hxc__pool_finish(ex, rv, c->h1.detail);
+    hxc__pool_conn_close(c, 0);
+}
+
+static void destroy(hxc__conn *c) { hxc__h1_free(&c->h1); }
+
+const hxc__conn_proto hxc__conn_h1 = {
+    "http/1.1", start, on_read, on_closed, on_drained, destroy,
+};

@@ -1,0 +1,56 @@
+/*
+ * pool/pool.h - origins, connections and the queue of requests waiting for
+ * one. The pool takes exchanges (a response object holding its request)
+ * and reports each one exactly once through its done callback.
+ *
+ * The done callback runs synchronously from inside the pool (often from a
+ * transport event); it must not call back into the pool. The API layer only
+ * queues the response there and calls the user later, from the loop.
+ */
+#ifndef HXC_POOL_H
+#define HXC_POOL_H
+
+#include "hxc/client.h"
+#include "core/message.h"
+#include "proto/h1.h"
+#include "reactor/reactor.h"
+#include "transport/transport.h"
+
+typedef struct hxc__pool hxc__pool;
+typedef struct hxc__exchange hxc__exchange;
+
+typedef void (*hxc__exchange_done_cb)(struct hxc_response *resp, void *arg);
+
+typedef struct hxc__pool_config {
+    unsigned max_connections;
+    unsigned max_per_host;
+    unsigned max_idle;
+    double keepalive_expiry;
+    hxc__h1_limits h1_limits;
+    const char *user_agent; /* borrowed from the client; may be NULL */
+    int http2;
+    int http2_prior_knowledge;
+} hxc__pool_config;
+
+int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg,
+                  hxc__tls_ctx *tls);
+/**
+ * Queues `resp` (whose request is resp->req). `timeouts` are resolved
+ * seconds (0 = none); `max_body` 0 = no cap. On success *out identifies the
+ * exchange until its done callback runs. HXC_ENOMEM on failure (nothing
+ * queued, the callback never runs).
+ */
+int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *timeouts,
+                     uint64_t max_body, hxc__exchange_done_cb cb, void *arg,
+                     hxc__exchange **out);
+/** Ends one exchange now with `err` (its done callback runs before return). */
+void hxc__pool_cancel(hxc__pool *p, hxc__exchange *ex, int err, const char *detail);
+/** Ends every exchange with `err` and closes every connection. */
+void hxc__pool_cancel_all(hxc__pool *p, int err, const char *detail);
+/** Exchanges queued or running. */
+unsigned hxc__pool_busy(const hxc__pool *p);
+void hxc__pool_stats(const hxc__pool *p, hxc_client_stats *out);
+/** Closes every connection (TLS close_notify where possible) and frees; exchanges must be done. */
+void hxc__pool_free(hxc__pool *p);
+
+#endif

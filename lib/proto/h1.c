@@ -1,0 +1,335 @@
+/*
+ * proto/h1.c - llhttp glue and the request serialiser. See h1.h.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/internal.h"
+#include "proto/h1.h"
+
+#define H1(p) ((hxc__h1 *)(p)->data)
+
+static int set_err(hxc__h1 *h, int err, const char *detail)
+{
+    if (h->err == 0) {
+        h->err = err;
+        h->detail = detail;
+    }
+    return -1;
+}
+
+static int count_bytes(hxc__h1 *h, size_t n)
+{
+    h->header_bytes += n;
+    if (h->limits.max_header_bytes && h->header_bytes > h->limits.max_header_bytes)
+        return set_err(h, HXC_EHEADERS_TOO_LARGE, "response header section exceeds the byte limit");
+    return 0;
+}
+
+static int on_message_begin(llhttp_t *p)
+{
+    hxc__h1 *h = H1(p);
+    h->started = 1;
+    h->interim = 0;
+    h->in_trailers = 0;
+    h->in_value = 0;
+    hxc__buf_reset(&h->name);
+    hxc__buf_reset(&h->value);
+    return 0;
+}
+
+static int on_status(llhttp_t *p, const char *at, size_t len)
+{
+    hxc__h1 *h = H1(p);
+    h->started = 1;
+    if (count_bytes(h, len) != 0)
+        return -1;
+    return hxc__buf_append(&h->value, at, len) == 0 ? 0 : set_err(h, HXC_ENOMEM, "out of memory");
+}
+
+static int emit_field(hxc__h1 *h)
+{
+    if (!h->in_value && h->name.len == 0)
+        return 0;
+    int rv = 0;
+    if (!h->interim) {
+        if (h->in_trailers) {
+            if (h->ev->on_trailer)
+                rv = h->ev->on_trailer(h->ud, (const char *)h->name.data, h->name.len,
+                                       (const char *)h->value.data, h->value.len);
+        } else {
+            rv = h->ev->on_header(h->ud, (const char *)h->name.data, h->name.len,
+                                  (const char *)h->value.data, h->value.len);
+        }
+    }
+    hxc__buf_reset(&h->name);
+    hxc__buf_reset(&h->value);
+    h->in_value = 0;
+    if (rv != 0)
+        return set_err(h, rv, "response rejected while reading headers");
+    return 0;
+}
+
+static int on_status_complete(llhttp_t *p)
+{
+    hxc__h1 *h = H1(p);
+    int status = p->status_code;
+    if (status >= 100 && status < 200) {
+        if (status == 101)
+            return set_err(h, HXC_EPROTO_REMOTE, "unexpected 101 Switching Protocols");
+        h->interim = 1;
+    } else {
+        h->interim = 0;
+        const char *version = p->http_major == 1 && p->http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+        if (p->http_major != 1)
+            return set_err(h, HXC_EPROTO_REMOTE, "unsupported HTTP version in status line");
+        int rv = h->ev->on_status(h->ud, status, (const char *)h->value.data, h->value.len,
+                                  version);
+        if (rv != 0)
+            return set_err(h, rv, "response rejected at the status line");
+    }
+    hxc__buf_reset(&h->value);
+    return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    hxc__h1 *h = H1(p);
+    if (h->in_value && emit_field(h) != 0)
+        return -1;
+    if (count_bytes(h, len) != 0)
+        return -1;
+    return hxc__buf_append(&h->name, at, len) == 0 ? 0 : set_err(h, HXC_ENOMEM, "out of memory");
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+    hxc__h1 *h = H1(p);
+    h->header_count++;
+    if (h->limits.max_headers && h->header_count > h->limits.max_headers)
+        return set_err(h, HXC_EHEADERS_TOO_LARGE, "too many response header fields");
+    h->in_value = 1;
+    return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    hxc__h1 *h = H1(p);
+    h->in_value = 1;
+    if (count_bytes(h, len) != 0)
+        return -1;
+    return hxc__buf_append(&h->value, at, len) == 0 ? 0 : set_err(h, HXC_ENOMEM, "out of memory");
+}
+
+static int on_header_value_complete(llhttp_t *p) { return emit_field(H1(p)); }
+
+static int on_headers_complete(llhttp_t *p)
+{
+    hxc__h1 *h = H1(p);
+    if (emit_field(h) != 0)
+        return -1;
+    if (h->interim)
+        return 0;
+    int rv = h->ev->on_headers_done(h->ud);
+    if (rv != 0)
+        return set_err(h, rv, "response rejected after headers");
+    /* llhttp cannot know the request was HEAD: 1 means "no body". */
+    return h->head_request ? 1 : 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    hxc__h1 *h = H1(p);
+    int rv = h->ev->on_body(h->ud, (const uint8_t *)at, len);
+    if (rv != 0)
+        return set_err(h, rv, "response body rejected");
+    return 0;
+}
+
+static int on_chunk_header(llhttp_t *p)
+{
+    /* After the last (empty) chunk, further fields are trailers. */
+    if (p->content_length == 0)
+        H1(p)->in_trailers = 1;
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    hxc__h1 *h = H1(p);
+    if (emit_field(h) != 0)
+        return -1;
+    if (h->interim) {
+        /* A 1xx ends its own message: wait for the final response. */
+        h->interim = 0;
+        return 0;
+    }
+    h->complete = 1;
+    h->keep_alive = llhttp_should_keep_alive(p);
+    return HPE_PAUSED; /* stop here: never parse what follows as a response */
+}
+
+static llhttp_settings_t settings;
+static int settings_ready;
+
+static void init_settings(void)
+{
+    if (settings_ready)
+        return;
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = on_message_begin;
+    s.on_status = on_status;
+    s.on_status_complete = on_status_complete;
+    s.on_header_field = on_header_field;
+    s.on_header_field_complete = on_header_field_complete;
+    s.on_header_value = on_header_value;
+    s.on_header_value_complete = on_header_value_complete;
+    s.on_headers_complete = on_headers_complete;
+    s.on_body = on_body;
+    s.on_chunk_header = on_chunk_header;
+    s.on_message_complete = on_message_complete;
+    settings = s; /* identical from every thread: a benign one-time fill */
+    settings_ready = 1;
+}
+
+void hxc__h1_init(hxc__h1 *h, const hxc__h1_events *ev, void *ud, const hxc__h1_limits *lim)
+{
+    memset(h, 0, sizeof(*h));
+    init_settings();
+    h->ev = ev;
+    h->ud = ud;
+    h->limits = *lim;
+    hxc__buf_init(&h->name);
+    hxc__buf_init(&h->value);
+    llhttp_init(&h->parser, HTTP_RESPONSE, &settings);
+    h->parser.data = h;
+}
+
+void hxc__h1_free(hxc__h1 *h)
+{
+    hxc__buf_free(&h->name);
+    hxc__buf_free(&h->value);
+}
+
+void hxc__h1_begin(hxc__h1 *h, int head)
+{
+    llhttp_init(&h->parser, HTTP_RESPONSE, &settings);
+    h->parser.data = h;
+    h->head_request = head;
+    h->interim = h->in_trailers = h->started = h->complete = h->keep_alive = 0;
+    h->in_value = 0;
+    h->header_bytes = 0;
+    h->header_count = 0;
+    h->err = 0;
+    h->detail = NULL;
+    hxc__buf_reset(&h->name);
+    hxc__buf_reset(&h->value);
+}
+
+int hxc__h1_feed(hxc__h1 *h, const uint8_t *data, size_t len, size_t *used)
+{
+    *used = 0;
+    if (h->err)
+        return h->err;
+    if (h->complete)
+        return 1;
+    if (len > 0)
+        h->started = 1;
+    llhttp_errno_t e = llhttp_execute(&h->parser, (const char *)data, len);
+    if (e == HPE_OK) {
+        *used = len;
+        return 0;
+    }
+    if (e == HPE_PAUSED && h->complete) {
+        *used = (size_t)(llhttp_get_error_pos(&h->parser) - (const char *)data);
+        return 1;
+    }
+    if (h->err)
+        return h->err;
+    h->err = HXC_EPROTO_REMOTE;
+    h->detail = llhttp_get_error_reason(&h->parser);
+    if (h->detail == NULL)
+        h->detail = llhttp_errno_name(e);
+    return h->err;
+}
+
+int hxc__h1_eof(hxc__h1 *h)
+{
+    if (h->err)
+        return h->err;
+    if (h->complete)
+        return 1;
+    if (!h->started) {
+        h->err = HXC_ECLOSED;
+        h->detail = "server closed the connection without sending a response";
+        return h->err;
+    }
+    llhttp_errno_t e = llhttp_finish(&h->parser);
+    if (e == HPE_OK && h->complete)
+        return 1;
+    if (e == HPE_OK || e == HPE_PAUSED) {
+        /* llhttp_finish ran on_message_complete: a close-delimited body ended. */
+        if (h->complete)
+            return 1;
+    }
+    if (h->err)
+        return h->err;
+    h->err = HXC_EPROTO_REMOTE;
+    h->detail = "connection closed before the response was complete";
+    return h->err;
+}
+
+static int put(hxc__buf *b, const char *s) { return hxc__buf_append(b, s, strlen(s)); }
+
+int hxc__h1_encode_request(hxc__buf *out, const char *method, const char *target,
+                           const char *authority, const struct hxc_headers *headers,
+                           int has_body, size_t body_len, const char *ua)
+{
+    int rv = 0;
+    rv |= put(out, method);
+    rv |= put(out, " ");
+    rv |= put(out, target);
+    rv |= put(out, " HTTP/1.1\r\n");
+    int have_host = 0, have_ua = 0, have_accept = 0;
+    for (size_t i = 0; i < headers->count; i++) {
+        size_t nl;
+        const char *n = hxc__headers_name(headers, i, &nl);
+        if (hxc__strieq(n, nl, "host"))
+            have_host = 1;
+        else if (hxc__strieq(n, nl, "user-agent"))
+            have_ua = 1;
+        else if (hxc__strieq(n, nl, "accept"))
+            have_accept = 1;
+    }
+    if (!have_host) {
+        rv |= put(out, "Host: ");
+        rv |= put(out, authority);
+        rv |= put(out, "\r\n");
+    }
+    if (!have_ua && ua && *ua) {
+        rv |= put(out, "User-Agent: ");
+        rv |= put(out, ua);
+        rv |= put(out, "\r\n");
+    }
+    if (!have_accept)
+        rv |= put(out, "Accept: */*\r\n");
+    for (size_t i = 0; i < headers->count; i++) {
+        size_t nl, vl;
+        const char *n = hxc__headers_name(headers, i, &nl);
+        const char *v = hxc__headers_value(headers, i, &vl);
+        rv |= hxc__buf_append(out, n, nl);
+        rv |= hxc__buf_append(out, ": ", 2);
+        rv |= hxc__buf_append(out, v, vl);
+        rv |= hxc__buf_append(out, "\r\n", 2);
+    }
+    if (has_body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+        strcmp(method, "PATCH") == 0) {
+        char cl[48];
+        snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n", body_len);
+        rv |= put(out, cl);
+    }
+    rv |= put(out, "\r\n");
+    return rv ? HXC_ENOMEM : 0;
+}

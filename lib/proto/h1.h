@@ -1,0 +1,87 @@
+/*
+ * proto/h1.h - HTTP/1.1 codec over llhttp: bytes in, events out; request
+ * heads out. Sans-IO: no sockets, no timers, no allocation per byte.
+ *
+ * Strict framing (llhttp's defaults): conflicting or duplicate
+ * Content-Length, Content-Length with Transfer-Encoding, bad chunk sizes,
+ * bare LF, obs-fold and a missing status line are errors. 1xx interim
+ * responses are skipped (their bytes still count against the header limit);
+ * 101 is an error, as we never ask to upgrade. The parser stops at the end
+ * of each response: bytes after it are reported, never parsed as a second
+ * response (no pipelining).
+ */
+#ifndef HXC_PROTO_H1_H
+#define HXC_PROTO_H1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <llhttp.h>
+
+#include "core/buf.h"
+#include "core/headers.h"
+
+/** Events of one response. Each returns 0 to go on or a negative hxc error to stop. */
+typedef struct hxc__h1_events {
+    int (*on_status)(void *ud, int status, const char *reason, size_t rlen, const char *version);
+    int (*on_header)(void *ud, const char *name, size_t nlen, const char *value, size_t vlen);
+    int (*on_headers_done)(void *ud);
+    int (*on_body)(void *ud, const uint8_t *data, size_t len);
+    int (*on_trailer)(void *ud, const char *name, size_t nlen, const char *value, size_t vlen);
+} hxc__h1_events;
+
+typedef struct hxc__h1_limits {
+    size_t max_header_bytes; /* status line + fields of every response head, 1xx included */
+    unsigned max_headers;
+} hxc__h1_limits;
+
+typedef struct hxc__h1 {
+    llhttp_t parser;
+    const hxc__h1_events *ev;
+    void *ud;
+    hxc__h1_limits limits;
+    hxc__buf name, value;  /* the field being assembled (llhttp may split it) */
+    int in_value;
+    int head_request;
+    int interim;           /* the current message is a 1xx */
+    int in_trailers;
+    int started;           /* a byte of the response arrived */
+    int complete;
+    int keep_alive;
+    size_t header_bytes;
+    unsigned header_count;
+    int err;               /* hxc error set by a callback or a limit */
+    const char *detail;
+} hxc__h1;
+
+void hxc__h1_init(hxc__h1 *h, const hxc__h1_events *ev, void *ud, const hxc__h1_limits *lim);
+void hxc__h1_free(hxc__h1 *h);
+/** Prepares for the next response; `head` when the request was HEAD. */
+void hxc__h1_begin(hxc__h1 *h, int head);
+
+/**
+ * Feeds bytes. Returns 0 when all were taken and more are needed, 1 when
+ * the response completed (*used says how many bytes it took; any rest is
+ * trailing garbage), or a negative hxc error (h->detail says why).
+ */
+int hxc__h1_feed(hxc__h1 *h, const uint8_t *data, size_t len, size_t *used);
+/**
+ * The peer closed. Returns 1 if that completed the response (a body
+ * delimited by close), or a negative hxc error: HXC_ECLOSED when no byte of
+ * the response had arrived, HXC_EPROTO_REMOTE when it was cut short.
+ */
+int hxc__h1_eof(hxc__h1 *h);
+/** 1 once a complete response allows the connection to be reused. */
+static inline int hxc__h1_keep_alive(const hxc__h1 *h) { return h->complete && h->keep_alive; }
+
+/**
+ * Serialises a request head into `out`: request line, Host (unless the
+ * caller's headers have one), User-Agent (unless given or ua is NULL/""),
+ * Accept (unless given), the caller's fields, Content-Length when a body is
+ * sent or the method implies one. 0 or HXC_ENOMEM.
+ */
+int hxc__h1_encode_request(hxc__buf *out, const char *method, const char *target,
+                           const char *authority, const struct hxc_headers *headers,
+                           int has_body, size_t body_len, const char *ua);
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * reactor/reactor.c - timers, fd watchers and the once-per-turn deferred
+ * queue over a caller-owned event_base.
+ */
+#include <event2/dns.h>
+
+#include "core/internal.h"
+#include "reactor/reactor.h"
+
+static void run_deferred_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    hxc__reactor *r = arg;
+    r->defer_armed = 0;
+    hxc__reactor_run_deferred(r);
+}
+
+int hxc__reactor_init(hxc__reactor *r, struct event_base *base)
+{
+    r->base = base;
+    r->dns = NULL;
+    hxc__list_init(&r->deferred);
+    r->defer_armed = 0;
+    if (event_assign(&r->defer_ev, base, -1, 0, run_deferred_cb, r) != 0)
+        return HXC_EINVAL;
+    return 0;
+}
+
+void hxc__reactor_run_deferred(hxc__reactor *r)
+{
+    /* Items queued while we run go to the next turn: move the list aside first. */
+    hxc__list batch;
+    hxc__list_init(&batch);
+    if (hxc__list_empty(&r->deferred))
+        return;
+    batch.next = r->deferred.next;
+    batch.prev = r->deferred.prev;
+    batch.next->prev = &batch;
+    batch.prev->next = &batch;
+    hxc__list_init(&r->deferred);
+    while (!hxc__list_empty(&batch)) {
+        hxc__defer *d = HXC__LIST_ENTRY(batch.next, hxc__defer, node);
+        hxc__list_remove(&d->node);
+        d->cb(d, d->arg);
+    }
+}
+
+void hxc__defer_schedule(hxc__reactor *r, hxc__defer *d)
+{
+    if (hxc__list_linked(&d->node))
+        return;
+    hxc__list_insert_tail(&r->deferred, &d->node);
+    if (!r->defer_armed) {
+        r->defer_armed = 1;
+        event_active(&r->defer_ev, EV_TIMEOUT, 0);
+    }
+}
+
+void hxc__reactor_destroy(hxc__reactor *r)
+{
+    event_del(&r->defer_ev);
+    r->defer_armed = 0;
+    if (r->dns != NULL) {
+        evdns_base_free(r->dns, 1); /* fails pending lookups: their tickets free */
+        r->dns = NULL;
+    }
+}
+
+struct evdns_base *hxc__reactor_dns(hxc__reactor *r)
+{
+    if (r->dns == NULL) {
+        r->dns = evdns_base_new(r->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+                                             EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+        if (r->dns == NULL) {
+            /* No usable resolv.conf: /etc/hosts and numeric hosts still work. */
+            r->dns = evdns_base_new(r->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+            if (r->dns != NULL)
+                evdns_base_load_hosts(r->dns, NULL);
+        }
+    }
+    return r->dns;
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    hxc__timer *t = arg;
+    t->cb(t, t->arg);
+}
+
+void hxc__timer_init(hxc__reactor *r, hxc__timer *t, hxc__timer_cb cb, void *arg)
+{
+    t->cb = cb;
+    t->arg = arg;
+    evtimer_assign(&t->ev, r->base, timer_cb, t);
+    t->initialised = 1;
+}
+
+void hxc__timer_start(hxc__timer *t, double seconds)
+{
+    if (seconds <= 0) {
+        hxc__timer_stop(t);
+        return;
+    }
+    struct timeval tv;
+    tv.tv_sec = (time_t)seconds;
+    tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+    evtimer_add(&t->ev, &tv);
+}
+
+void hxc__timer_stop(hxc__timer *t)
+{
+    if (t->initialised)
+        evtimer_del(&t->ev);
+}
+
+int hxc__timer_armed(const hxc__timer *t)
+{
+    return t->initialised && evtimer_pending(&t->ev, NULL);
+}
+
+static void io_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    hxc__io *io = arg;
+    int events = 0;
+    if (what & EV_READ)
+        events |= HXC__IO_READ;
+    if (what & EV_WRITE)
+        events |= HXC__IO_WRITE;
+    io->cb(io, events, io->arg);
+}
+
+void hxc__io_init(hxc__reactor *r, hxc__io *io, int fd, hxc__io_cb cb, void *arg)
+{
+    io->fd = fd;
+    io->want = 0;
+    io->cb = cb;
+    io->arg = arg;
+    event_assign(&io->rev, r->base, fd, EV_READ | EV_PERSIST, io_cb, io);
+    event_assign(&io->wev, r->base, fd, EV_WRITE | EV_PERSIST, io_cb, io);
+}
+
+void hxc__io_want(hxc__io *io, int events)
+{
+    if ((events & HXC__IO_READ) && !(io->want & HXC__IO_READ))
+        event_add(&io->rev, NULL);
+    else if (!(events & HXC__IO_READ) && (io->want & HXC__IO_READ))
+        event_del(&io->rev);
+    if ((events & HXC__IO_WRITE) && !(io->want & HXC__IO_WRITE))
+        event_add(&io->wev, NULL);
+    else if (!(events & HXC__IO_WRITE) && (io->want & HXC__IO_WRITE))
+        event_del(&io->wev);
+    io->want = events;
+}
+
+void hxc__io_stop(hxc__io *io) { hxc__io_want(io, 0); }

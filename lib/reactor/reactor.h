@@ -1,0 +1,90 @@
+/*
+ * reactor/reactor.h - the library's only doorway to libevent's loop.
+ *
+ * Wraps a caller-owned event_base: fd watchers, timers, and the deferred
+ * queue that runs once per loop turn (coalesced writes, user callbacks that
+ * must never run inside the call that caused them, deferred frees). The
+ * reactor never runs the loop itself and never keeps it alive on its own:
+ * only armed timers and watched fds do.
+ */
+#ifndef HXC_REACTOR_H
+#define HXC_REACTOR_H
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "core/list.h"
+
+typedef struct hxc__reactor hxc__reactor;
+typedef struct hxc__defer hxc__defer;
+typedef struct hxc__timer hxc__timer;
+typedef struct hxc__io hxc__io;
+
+typedef void (*hxc__defer_cb)(hxc__defer *d, void *arg);
+typedef void (*hxc__timer_cb)(hxc__timer *t, void *arg);
+/** `events` is a mix of HXC__IO_READ and HXC__IO_WRITE. */
+typedef void (*hxc__io_cb)(hxc__io *io, int events, void *arg);
+
+enum { HXC__IO_READ = 1, HXC__IO_WRITE = 2 };
+
+struct hxc__defer {
+    hxc__list node;
+    hxc__defer_cb cb;
+    void *arg;
+};
+
+struct hxc__timer {
+    struct event ev;
+    hxc__timer_cb cb;
+    void *arg;
+    int initialised;
+};
+
+struct hxc__io {
+    struct event rev, wev;
+    int fd;
+    int want; /* HXC__IO_READ | HXC__IO_WRITE currently registered */
+    hxc__io_cb cb;
+    void *arg;
+};
+
+struct hxc__reactor {
+    struct event_base *base;
+    struct evdns_base *dns; /* created on first use */
+    struct event defer_ev;
+    hxc__list deferred;
+    int defer_armed;
+};
+
+int hxc__reactor_init(hxc__reactor *r, struct event_base *base);
+/** Drops the DNS base; the deferred queue must be empty (callers flush first). */
+void hxc__reactor_destroy(hxc__reactor *r);
+/** The evdns base, created on first use (NULL if it cannot be made). */
+struct evdns_base *hxc__reactor_dns(hxc__reactor *r);
+/** Runs every deferred item now (used while tearing down). */
+void hxc__reactor_run_deferred(hxc__reactor *r);
+
+static inline void hxc__defer_init(hxc__defer *d, hxc__defer_cb cb, void *arg)
+{
+    hxc__list_init(&d->node);
+    d->cb = cb;
+    d->arg = arg;
+}
+/** Queues `d` to run once on this or the next loop turn; no-op if queued. */
+void hxc__defer_schedule(hxc__reactor *r, hxc__defer *d);
+static inline void hxc__defer_cancel(hxc__defer *d) { hxc__list_remove(&d->node); }
+static inline int hxc__defer_pending(const hxc__defer *d) { return hxc__list_linked(&d->node); }
+
+void hxc__timer_init(hxc__reactor *r, hxc__timer *t, hxc__timer_cb cb, void *arg);
+/** (Re)arms the timer `seconds` from now; seconds <= 0 stops it. */
+void hxc__timer_start(hxc__timer *t, double seconds);
+void hxc__timer_stop(hxc__timer *t);
+int hxc__timer_armed(const hxc__timer *t);
+
+void hxc__io_init(hxc__reactor *r, hxc__io *io, int fd, hxc__io_cb cb, void *arg);
+/** Sets the events watched (0 stops watching). */
+void hxc__io_want(hxc__io *io, int events);
+/** Stops watching; the fd itself is the caller's to close. */
+void hxc__io_stop(hxc__io *io);
+
+#endif

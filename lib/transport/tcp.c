@@ -1,0 +1,583 @@
+/*
+ * transport/tcp.c - the transport: resolve (evdns), connect (nonblocking,
+ * each address in turn), optional TLS handshake, then a byte stream with a
+ * write queue flushed once per loop turn.
+ *
+ * Re-entrancy: handler events are delivered only from loop callbacks; the
+ * handler may free the transport inside any of them, so after each call the
+ * code checks `t->dead` through a guard before touching `t` again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/dns.h>
+#include <event2/util.h>
+#include <openssl/err.h>
+
+#include "core/internal.h"
+#include "core/mem.h"
+#include "transport/tls.h"
+#include "transport/transport.h"
+
+enum state { ST_START, ST_RESOLVING, ST_CONNECTING, ST_HANDSHAKE, ST_OPEN, ST_DEAD };
+
+/* The DNS request outlives a cancelled transport: evdns may call back later. */
+typedef struct dns_ticket {
+    hxc__transport *t;
+} dns_ticket;
+
+struct hxc__transport {
+    hxc__reactor *r;
+    const hxc__transport_handler *h;
+    void *ud;
+    enum state state;
+    int fd;
+    hxc__io io;
+    SSL *ssl;
+    hxc__tls_ctx *tls;
+    char *host;
+    uint16_t port;
+    unsigned char alpn_offer[64];
+    size_t alpn_offer_len;
+    char alpn[32];
+
+    dns_ticket *ticket;
+    struct evutil_addrinfo *addrs, *next_addr;
+    int last_connect_errno;
+
+    struct evbuffer *out;
+    hxc__defer kick;       /* starts connecting, or flushes the queue */
+    int read_paused;
+    int write_blocked_on_read; /* TLS wants a read before it can write */
+    int read_blocked_on_write; /* TLS wants a write before it can read */
+    int *dead_flag;        /* set when freed during a callback */
+
+    double t0, t_dns, t_connect, t_tls;
+    hxc__transport_times times;
+};
+
+static void flush(hxc__transport *t);
+static void start_connect(hxc__transport *t);
+static void update_io(hxc__transport *t);
+
+/* Calls into the owner; returns nonzero if the transport was freed meanwhile. */
+#define GUARDED(t, call)                                                                     \
+    ({                                                                                       \
+        int dead_ = 0;                                                                       \
+        int *prev_ = (t)->dead_flag;                                                         \
+        (t)->dead_flag = &dead_;                                                             \
+        call;                                                                                \
+        if (!dead_)                                                                          \
+            (t)->dead_flag = prev_;                                                          \
+        else if (prev_)                                                                      \
+            *prev_ = 1;                                                                      \
+        dead_;                                                                               \
+    })
+
+static void close_fd(hxc__transport *t)
+{
+    if (t->fd >= 0) {
+        hxc__io_stop(&t->io);
+        close(t->fd);
+        t->fd = -1;
+    }
+}
+
+static void fail(hxc__transport *t, int err, const char *detail)
+{
+    enum state st = t->state;
+    t->state = ST_DEAD;
+    close_fd(t);
+    if (t->ssl) {
+        SSL_free(t->ssl);
+        t->ssl = NULL;
+    }
+    if (st == ST_OPEN)
+        t->h->on_closed(t->ud, err, detail);
+    else
+        t->h->on_connected(t->ud, err, detail);
+}
+
+static void connected(hxc__transport *t)
+{
+    t->state = ST_OPEN;
+    double now = hxc__now();
+    if (t->ssl) {
+        t->times.tls = now - t->t_tls;
+        const unsigned char *p;
+        unsigned len;
+        SSL_get0_alpn_selected(t->ssl, &p, &len);
+        if (len > 0) {
+            /* Only a protocol we offered is acceptable. */
+            int offered = 0;
+            for (size_t i = 0; i < t->alpn_offer_len;) {
+                size_t l = t->alpn_offer[i];
+                if (l == len && memcmp(t->alpn_offer + i + 1, p, len) == 0)
+                    offered = 1;
+                i += 1 + l;
+            }
+            if (!offered || len >= sizeof(t->alpn)) {
+                t->state = ST_HANDSHAKE;
+                fail(t, HXC_ETLS_HANDSHAKE, "server selected an ALPN protocol we did not offer");
+                return;
+            }
+            memcpy(t->alpn, p, len);
+            t->alpn[len] = '\0';
+        }
+    }
+    update_io(t);
+    if (GUARDED(t, t->h->on_connected(t->ud, 0, NULL)))
+        return;
+    if (evbuffer_get_length(t->out) > 0)
+        flush(t);
+}
+
+static void do_handshake(hxc__transport *t)
+{
+    ERR_clear_error();
+    int rv = SSL_do_handshake(t->ssl);
+    if (rv == 1) {
+        connected(t);
+        return;
+    }
+    int e = SSL_get_error(t->ssl, rv);
+    if (e == SSL_ERROR_WANT_READ) {
+        hxc__io_want(&t->io, HXC__IO_READ);
+    } else if (e == SSL_ERROR_WANT_WRITE) {
+        hxc__io_want(&t->io, HXC__IO_WRITE);
+    } else {
+        char detail[320];
+        int err = hxc__tls_error(t->ssl, rv, HXC_ETLS_HANDSHAKE, detail, sizeof(detail));
+        fail(t, err, detail);
+    }
+}
+
+static void on_tcp_connected(hxc__transport *t)
+{
+    double now = hxc__now();
+    t->times.connect = now - t->t_connect;
+    int one = 1;
+    setsockopt(t->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (t->tls == NULL) {
+        connected(t);
+        return;
+    }
+    t->state = ST_HANDSHAKE;
+    t->t_tls = now;
+    t->ssl = hxc__tls_ssl_new(t->tls, t->fd, t->host, t->alpn_offer_len ? t->alpn_offer : NULL,
+                              t->alpn_offer_len);
+    if (t->ssl == NULL) {
+        fail(t, HXC_ETLS_HANDSHAKE, "could not set up the TLS session");
+        return;
+    }
+    do_handshake(t);
+}
+
+static int read_some(hxc__transport *t)
+{
+    uint8_t buf[16384];
+    for (int rounds = 0; rounds < 64 && !t->read_paused; rounds++) {
+        ssize_t n;
+        if (t->ssl) {
+            ERR_clear_error();
+            int rv = SSL_read(t->ssl, buf, sizeof(buf));
+            if (rv <= 0) {
+                int e = SSL_get_error(t->ssl, rv);
+                if (e == SSL_ERROR_WANT_READ)
+                    return 0;
+                if (e == SSL_ERROR_WANT_WRITE) {
+                    t->read_blocked_on_write = 1;
+                    update_io(t);
+                    return 0;
+                }
+                if (e == SSL_ERROR_ZERO_RETURN) {
+                    fail(t, 0, "closed by peer");
+                    return -1;
+                }
+                unsigned long code = ERR_peek_last_error();
+                if ((e == SSL_ERROR_SSL &&
+                     ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) ||
+                    (e == SSL_ERROR_SYSCALL && code == 0 && rv == 0)) {
+                    ERR_clear_error();
+                    fail(t, HXC_ECLOSED, "connection closed without TLS close_notify");
+                    return -1;
+                }
+                char detail[320];
+                int err = hxc__tls_error(t->ssl, rv, HXC_EREAD, detail, sizeof(detail));
+                fail(t, err, detail);
+                return -1;
+            }
+            n = rv;
+        } else {
+            n = recv(t->fd, buf, sizeof(buf), 0);
+            if (n == 0) {
+                fail(t, 0, "closed by peer");
+                return -1;
+            }
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                    return 0;
+                fail(t, HXC_EREAD, strerror(errno));
+                return -1;
+            }
+        }
+        if (GUARDED(t, t->h->on_read(t->ud, buf, (size_t)n)))
+            return -1;
+        if (t->state != ST_OPEN)
+            return -1;
+        if (!t->ssl && (size_t)n < sizeof(buf))
+            return 0; /* short read: the socket is drained */
+    }
+    return 0;
+}
+
+static void io_cb(hxc__io *io, int events, void *arg)
+{
+    hxc__transport *t = arg;
+    (void)io;
+    switch (t->state) {
+    case ST_CONNECTING: {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+            err = errno;
+        if (err == EINPROGRESS)
+            return;
+        if (err != 0) {
+            t->last_connect_errno = err;
+            close_fd(t);
+            start_connect(t); /* next address, if any */
+            return;
+        }
+        on_tcp_connected(t);
+        return;
+    }
+    case ST_HANDSHAKE:
+        do_handshake(t);
+        return;
+    case ST_OPEN:
+        break;
+    default:
+        return;
+    }
+    if (events & HXC__IO_READ) {
+        if (t->write_blocked_on_read) {
+            t->write_blocked_on_read = 0;
+            int dead = GUARDED(t, flush(t));
+            if (dead || t->state != ST_OPEN)
+                return;
+        }
+        if (read_some(t) != 0)
+            return;
+    }
+    if (events & HXC__IO_WRITE) {
+        if (t->read_blocked_on_write) {
+            t->read_blocked_on_write = 0;
+            if (read_some(t) != 0)
+                return;
+        }
+        flush(t);
+        return;
+    }
+    update_io(t);
+}
+
+static void update_io(hxc__transport *t)
+{
+    if (t->state != ST_OPEN || t->fd < 0)
+        return;
+    int want = 0;
+    if (!t->read_paused || t->write_blocked_on_read)
+        want |= HXC__IO_READ;
+    if ((evbuffer_get_length(t->out) > 0 && !t->write_blocked_on_read) || t->read_blocked_on_write)
+        want |= HXC__IO_WRITE;
+    hxc__io_want(&t->io, want);
+}
+
+static void start_connect(hxc__transport *t)
+{
+    while (t->next_addr != NULL) {
+        struct evutil_addrinfo *ai = t->next_addr;
+        t->next_addr = ai->ai_next;
+        int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+        if (fd < 0) {
+            t->last_connect_errno = errno;
+            continue;
+        }
+        t->fd = fd;
+        t->state = ST_CONNECTING;
+        t->t_connect = hxc__now();
+        hxc__io_init(t->r, &t->io, fd, io_cb, t);
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            on_tcp_connected(t);
+            return;
+        }
+        if (errno == EINPROGRESS) {
+            hxc__io_want(&t->io, HXC__IO_WRITE);
+            return;
+        }
+        t->last_connect_errno = errno;
+        close_fd(t);
+    }
+    char detail[160];
+    snprintf(detail, sizeof(detail), "%s port %u: %s", t->host, (unsigned)t->port,
+             t->last_connect_errno ? strerror(t->last_connect_errno) : "no address");
+    t->state = ST_CONNECTING;
+    fail(t, HXC_ECONNECT, detail);
+}
+
+static void dns_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+    dns_ticket *ticket = arg;
+    hxc__transport *t = ticket->t;
+    hxc__free(ticket);
+    if (t == NULL) { /* the transport was freed while resolving */
+        if (res)
+            evutil_freeaddrinfo(res);
+        return;
+    }
+    t->ticket = NULL;
+    t->times.dns = hxc__now() - t->t_dns;
+    if (result != 0 || res == NULL) {
+        char detail[300];
+        snprintf(detail, sizeof(detail), "%s: %s", t->host,
+                 result ? evutil_gai_strerror(result) : "no address");
+        if (res)
+            evutil_freeaddrinfo(res);
+        t->state = ST_RESOLVING;
+        fail(t, HXC_EDNS, detail);
+        return;
+    }
+    t->addrs = t->next_addr = res;
+    start_connect(t);
+}
+
+static void resolve(hxc__transport *t)
+{
+    t->state = ST_RESOLVING;
+    t->t0 = t->t_dns = hxc__now();
+    struct evutil_addrinfo hints;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    char port[8];
+    snprintf(port, sizeof(port), "%u", (unsigned)t->port);
+
+    /* Numeric hosts need no resolver. */
+    struct evutil_addrinfo *res = NULL;
+    hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
+    if (evutil_getaddrinfo(t->host, port, &hints, &res) == 0 && res != NULL) {
+        t->times.dns = 0;
+        t->addrs = t->next_addr = res;
+        start_connect(t);
+        return;
+    }
+    hints.ai_flags = EVUTIL_AI_NUMERICSERV | EVUTIL_AI_ADDRCONFIG;
+    struct evdns_base *dns = hxc__reactor_dns(t->r);
+    if (dns == NULL) {
+        fail(t, HXC_EDNS, "no DNS resolver available");
+        return;
+    }
+    dns_ticket *ticket = hxc__calloc(1, sizeof(*ticket));
+    if (ticket == NULL) {
+        fail(t, HXC_ENOMEM, "out of memory");
+        return;
+    }
+    ticket->t = t;
+    t->ticket = ticket;
+    /* May call dns_cb before returning (hosts file): that is fine, we are on the loop. */
+    evdns_getaddrinfo(dns, t->host, port, &hints, dns_cb, ticket);
+}
+
+static void kick_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    hxc__transport *t = arg;
+    if (t->state == ST_START)
+        resolve(t);
+    else if (t->state == ST_OPEN)
+        flush(t);
+}
+
+int hxc__transport_connect(hxc__transport **out, hxc__reactor *r, const hxc__endpoint *ep,
+                           const hxc__transport_handler *h, void *ud)
+{
+    hxc__transport *t = hxc__calloc(1, sizeof(*t));
+    if (t == NULL)
+        return HXC_ENOMEM;
+    t->r = r;
+    t->h = h;
+    t->ud = ud;
+    t->fd = -1;
+    t->state = ST_START;
+    t->tls = ep->tls;
+    t->port = ep->port;
+    t->host = hxc__strdup(ep->host);
+    t->out = evbuffer_new();
+    if (t->host == NULL || t->out == NULL || ep->alpn_len > sizeof(t->alpn_offer)) {
+        int rv = t->host && t->out ? HXC_EINVAL : HXC_ENOMEM;
+        hxc__free(t->host);
+        if (t->out)
+            evbuffer_free(t->out);
+        hxc__free(t);
+        return rv;
+    }
+    if (ep->alpn_len) {
+        memcpy(t->alpn_offer, ep->alpn, ep->alpn_len);
+        t->alpn_offer_len = ep->alpn_len;
+    }
+    hxc__defer_init(&t->kick, kick_cb, t);
+    hxc__defer_schedule(r, &t->kick);
+    *out = t;
+    return 0;
+}
+
+static void flush(hxc__transport *t)
+{
+    if (t->state != ST_OPEN)
+        return;
+    size_t before = evbuffer_get_length(t->out);
+    while (evbuffer_get_length(t->out) > 0) {
+        if (t->ssl) {
+            size_t len = evbuffer_get_length(t->out);
+            if (len > 16384)
+                len = 16384;
+            unsigned char *p = evbuffer_pullup(t->out, (ev_ssize_t)len);
+            ERR_clear_error();
+            int rv = SSL_write(t->ssl, p, (int)len);
+            if (rv <= 0) {
+                int e = SSL_get_error(t->ssl, rv);
+                if (e == SSL_ERROR_WANT_WRITE)
+                    break;
+                if (e == SSL_ERROR_WANT_READ) {
+                    t->write_blocked_on_read = 1;
+                    break;
+                }
+                char detail[320];
+                int err = hxc__tls_error(t->ssl, rv, HXC_EWRITE, detail, sizeof(detail));
+                fail(t, err, detail);
+                return;
+            }
+            evbuffer_drain(t->out, (size_t)rv);
+        } else {
+            struct evbuffer_iovec v[64];
+            int n = evbuffer_peek(t->out, -1, NULL, v, 64);
+            if (n > 64)
+                n = 64;
+            struct iovec iov[64];
+            for (int i = 0; i < n; i++) {
+                iov[i].iov_base = v[i].iov_base;
+                iov[i].iov_len = v[i].iov_len;
+            }
+            struct msghdr msg;
+            memset(&msg, 0, sizeof(msg));
+            msg.msg_iov = iov;
+            msg.msg_iovlen = (size_t)n;
+            ssize_t w = sendmsg(t->fd, &msg, MSG_NOSIGNAL);
+            if (w < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                    break;
+                fail(t, HXC_EWRITE, strerror(errno));
+                return;
+            }
+            evbuffer_drain(t->out, (size_t)w);
+        }
+    }
+    update_io(t);
+    if (before > 0 && evbuffer_get_length(t->out) == 0 && t->h->on_drained)
+        t->h->on_drained(t->ud);
+}
+
+static int queue_check(hxc__transport *t)
+{
+    if (t->state == ST_DEAD)
+        return HXC_ECLOSED;
+    if (t->state == ST_OPEN)
+        hxc__defer_schedule(t->r, &t->kick);
+    return 0;
+}
+
+int hxc__transport_write(hxc__transport *t, const void *data, size_t len)
+{
+    int rv = queue_check(t);
+    if (rv != 0)
+        return rv;
+    return evbuffer_add(t->out, data, len) == 0 ? 0 : HXC_ENOMEM;
+}
+
+int hxc__transport_write_ref(hxc__transport *t, const void *data, size_t len)
+{
+    int rv = queue_check(t);
+    if (rv != 0)
+        return rv;
+    if (len < 4096) /* small pieces are cheaper copied than tracked */
+        return evbuffer_add(t->out, data, len) == 0 ? 0 : HXC_ENOMEM;
+    return evbuffer_add_reference(t->out, data, len, NULL, NULL) == 0 ? 0 : HXC_ENOMEM;
+}
+
+size_t hxc__transport_pending(const hxc__transport *t) { return evbuffer_get_length(t->out); }
+
+void hxc__transport_pause_read(hxc__transport *t, int paused)
+{
+    t->read_paused = paused;
+    update_io(t);
+}
+
+int hxc__transport_is_alive(hxc__transport *t)
+{
+    if (t->state != ST_OPEN)
+        return 0;
+    if (t->ssl && SSL_pending(t->ssl) > 0)
+        return 0;
+    char c;
+    ssize_t n = recv(t->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0)
+        return 0; /* EOF */
+    if (n > 0)
+        return 0; /* unexpected bytes on an idle connection */
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+const char *hxc__transport_alpn(const hxc__transport *t) { return t->alpn; }
+
+void hxc__transport_times_get(const hxc__transport *t, hxc__transport_times *out)
+{
+    *out = t->times;
+}
+
+void hxc__transport_free(hxc__transport *t, int graceful)
+{
+    if (t == NULL)
+        return;
+    if (t->dead_flag)
+        *t->dead_flag = 1;
+    hxc__defer_cancel(&t->kick);
+    if (t->ticket) {
+        t->ticket->t = NULL; /* evdns will still call back; the ticket frees itself */
+        t->ticket = NULL;
+    }
+    if (t->ssl) {
+        if (graceful && t->state == ST_OPEN) {
+            ERR_clear_error();
+            SSL_shutdown(t->ssl); /* best effort close_notify, nonblocking */
+        }
+        SSL_free(t->ssl);
+        t->ssl = NULL;
+    }
+    close_fd(t);
+    if (t->addrs)
+        evutil_freeaddrinfo(t->addrs);
+    evbuffer_free(t->out);
+    hxc__free(t->host);
+    ERR_clear_error();
+    hxc__free(t);
+}
