@@ -62,6 +62,10 @@ typedef struct hxc_client_config {
 
     /* Requests */
     const char *user_agent;    /**< default "hxc/VERSION"; "" sends none */
+
+    /* Name resolution (libevent's evdns) */
+    const char *dns_servers;   /**< "IP[:port],..." instead of resolv.conf (curl's
+                                    CURLOPT_DNS_SERVERS); /etc/hosts is still read */
 } hxc_client_config;
 
 /** Fills `cfg` with the defaults listed above. */

@@ -132,7 +132,8 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     c->cfg.ca_file = c->ca_file;
     c->cfg.ca_path = c->ca_path;
     c->cfg.user_agent = c->user_agent;
-    rv = hxc__reactor_init(&c->r, base);
+    c->cfg.dns_servers = NULL; /* the reactor keeps its own copy */
+    rv = hxc__reactor_init(&c->r, base, cfg->dns_servers);
     if (rv != 0)
         goto fail;
     char detail[300];
@@ -161,7 +162,9 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     *out = c;
     return 0;
 fail:
+    hxc__pool_free(c->pool);
     hxc__tls_ctx_free(c->tls);
+    hxc__reactor_destroy(&c->r);
     hxc__free(c->ca_file);
     hxc__free(c->ca_path);
     hxc__free(c->user_agent);

@@ -4,7 +4,10 @@
  */
 #include <event2/dns.h>
 
+#include <string.h>
+
 #include "core/internal.h"
+#include "core/mem.h"
 #include "reactor/reactor.h"
 
 static void run_deferred_cb(evutil_socket_t fd, short what, void *arg)
@@ -16,10 +19,13 @@ static void run_deferred_cb(evutil_socket_t fd, short what, void *arg)
     hxc__reactor_run_deferred(r);
 }
 
-int hxc__reactor_init(hxc__reactor *r, struct event_base *base)
+int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_servers)
 {
     r->base = base;
     r->dns = NULL;
+    r->dns_servers = NULL;
+    if (dns_servers != NULL && (r->dns_servers = hxc__strdup(dns_servers)) == NULL)
+        return HXC_ENOMEM;
     hxc__list_init(&r->deferred);
     r->defer_armed = 0;
     if (event_assign(&r->defer_ev, base, -1, 0, run_deferred_cb, r) != 0)
@@ -59,16 +65,37 @@ void hxc__defer_schedule(hxc__reactor *r, hxc__defer *d)
 
 void hxc__reactor_destroy(hxc__reactor *r)
 {
+    if (r->base == NULL)
+        return; /* never initialised */
     event_del(&r->defer_ev);
     r->defer_armed = 0;
     if (r->dns != NULL) {
         evdns_base_free(r->dns, 1); /* fails pending lookups: their tickets free */
         r->dns = NULL;
     }
+    hxc__free(r->dns_servers);
+    r->dns_servers = NULL;
 }
 
 struct evdns_base *hxc__reactor_dns(hxc__reactor *r)
 {
+    if (r->dns == NULL && r->dns_servers != NULL) {
+        r->dns = evdns_base_new(r->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+        if (r->dns == NULL)
+            return NULL;
+        evdns_base_load_hosts(r->dns, NULL);
+        char *list = hxc__strdup(r->dns_servers), *save = NULL;
+        int added = 0;
+        for (char *tok = list ? strtok_r(list, ", ", &save) : NULL; tok;
+             tok = strtok_r(NULL, ", ", &save))
+            added += evdns_base_nameserver_ip_add(r->dns, tok) == 0;
+        hxc__free(list);
+        if (!added) {
+            evdns_base_free(r->dns, 0);
+            r->dns = NULL;
+        }
+        return r->dns;
+    }
     if (r->dns == NULL) {
         r->dns = evdns_base_new(r->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
                                              EVDNS_BASE_DISABLE_WHEN_INACTIVE);

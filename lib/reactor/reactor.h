@@ -54,9 +54,11 @@ struct hxc__reactor {
     struct event defer_ev;
     hxc__list deferred;
     int defer_armed;
+    char *dns_servers; /* NULL: the system's resolv.conf */
 };
 
-int hxc__reactor_init(hxc__reactor *r, struct event_base *base);
+/** `dns_servers` ("IP[:port],...", may be NULL) is copied. 0, HXC_EINVAL, HXC_ENOMEM. */
+int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_servers);
 /** Drops the DNS base; the deferred queue must be empty (callers flush first). */
 void hxc__reactor_destroy(hxc__reactor *r);
 /** The evdns base, created on first use (NULL if it cannot be made). */
