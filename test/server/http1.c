@@ -1,0 +1,635 @@
+/*
+ * test/server/http1.c - HTTP/1.1 connections and the routes.
+ *
+ * Requests are parsed with llhttp; each complete request pauses the parser
+ * until its response is done (some routes answer later, from a timer), then
+ * parsing resumes on what is left in the input. Routes that misbehave on
+ * purpose write raw bytes and close; see docs/internals/test-server.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <llhttp.h>
+#include <zlib.h>
+
+#include "testserver.h"
+
+#define MAX_SIZE (1L << 30)
+
+typedef struct conn conn;
+typedef struct str {
+    char *p;
+    size_t len, cap;
+} str;
+
+struct conn {
+    conn *next, *prev;
+    ts_server *srv;
+    struct bufferevent *bev;
+    int tls;
+    llhttp_t parser;
+    long requests;
+    /* the request being read */
+    str url, raw_headers, body;
+    int last_was_value;
+    int busy;        /* a response is in progress */
+    int close_after; /* close once the output drained */
+    int noread;
+    /* timers for delay and drip */
+    struct event *timer;
+    long drip_left, drip_ms, drip_pos;
+};
+
+static conn *all_conns;
+static llhttp_settings_t settings;
+
+static void str_add(str *s, const char *p, size_t n)
+{
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        while (cap < s->len + n + 1)
+            cap *= 2;
+        char *q = realloc(s->p, cap);
+        if (q == NULL)
+            abort();
+        s->p = q;
+        s->cap = cap;
+    }
+    memcpy(s->p + s->len, p, n);
+    s->len += n;
+    s->p[s->len] = '\0';
+}
+
+static void str_free(str *s)
+{
+    free(s->p);
+    memset(s, 0, sizeof(*s));
+}
+
+static void conn_free(conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        all_conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    if (c->timer)
+        event_free(c->timer);
+    bufferevent_free(c->bev);
+    str_free(&c->url);
+    str_free(&c->raw_headers);
+    str_free(&c->body);
+    c->srv->open_conns--;
+    free(c);
+}
+
+void ts_http1_shutdown(void)
+{
+    while (all_conns)
+        conn_free(all_conns);
+}
+
+static struct evbuffer *out(conn *c) { return bufferevent_get_output(c->bev); }
+
+static int is_head(conn *c) { return c->parser.method == HTTP_HEAD; }
+
+static const char *reason_for(int code)
+{
+    switch (code) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+static void process(conn *c);
+
+/* The response is complete: close if asked, else parse what follows. */
+static void finish(conn *c)
+{
+    c->busy = 0;
+    if (c->close_after) {
+        if (evbuffer_get_length(out(c)) == 0)
+            conn_free(c);
+        return; /* freed by the write callback once drained */
+    }
+    llhttp_resume(&c->parser);
+    process(c);
+}
+
+/* Writes a complete response with Content-Length. */
+static void respond(conn *c, int code, const char *extra, const void *body, size_t len)
+{
+    int keep = llhttp_should_keep_alive(&c->parser);
+    evbuffer_add_printf(out(c), "HTTP/1.1 %d %s\r\n", code, reason_for(code));
+    if (code != 204 && code != 304 && code >= 200)
+        evbuffer_add_printf(out(c), "Content-Length: %zu\r\nContent-Type: text/plain\r\n", len);
+    if (!keep) {
+        evbuffer_add_printf(out(c), "Connection: close\r\n");
+        c->close_after = 1;
+    }
+    if (extra)
+        evbuffer_add(out(c), extra, strlen(extra));
+    evbuffer_add(out(c), "\r\n", 2);
+    if (!is_head(c) && len > 0 && code != 204 && code != 304)
+        evbuffer_add(out(c), body, len);
+    finish(c);
+}
+
+static void respond_text(conn *c, int code, const char *text)
+{
+    respond(c, code, NULL, text, strlen(text));
+}
+
+/* Raw bytes, then close: the misbehaving routes. */
+static void raw_close(conn *c, const char *bytes, size_t len)
+{
+    evbuffer_add(out(c), bytes, len);
+    c->close_after = 1;
+    finish(c);
+}
+
+static void pattern(char *p, long n)
+{
+    for (long i = 0; i < n; i++)
+        p[i] = (char)('a' + i % 26);
+}
+
+static long num_after(const char *path, const char *prefix, long dflt)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(path, prefix, pl) != 0)
+        return dflt;
+    long v = strtol(path + pl, NULL, 10);
+    if (v < 0)
+        v = 0;
+    return v > MAX_SIZE ? MAX_SIZE : v;
+}
+
+static long query(const char *url, const char *key, long dflt)
+{
+    const char *q = strchr(url, '?');
+    size_t kl = strlen(key);
+    while (q) {
+        q++;
+        if (strncmp(q, key, kl) == 0 && q[kl] == '=') {
+            long v = strtol(q + kl + 1, NULL, 10);
+            if (v < 0)
+                v = 0;
+            return v > MAX_SIZE ? MAX_SIZE : v;
+        }
+        q = strchr(q, '&');
+    }
+    return dflt;
+}
+
+static void route_bytes(conn *c, long n)
+{
+    char *b = malloc((size_t)n + 1);
+    if (b == NULL)
+        abort();
+    pattern(b, n);
+    respond(c, 200, NULL, b, (size_t)n);
+    free(b);
+}
+
+static void route_chunked(conn *c, long n, long chunk, int trailer)
+{
+    if (chunk <= 0)
+        chunk = 1000;
+    evbuffer_add_printf(out(c), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                                "Content-Type: text/plain\r\n%s\r\n",
+                        trailer ? "Trailer: X-Trailer, X-Sum\r\n" : "");
+    if (!is_head(c)) {
+        char *b = malloc((size_t)n + 1);
+        if (b == NULL)
+            abort();
+        pattern(b, n);
+        for (long off = 0; off < n; off += chunk) {
+            long len = n - off < chunk ? n - off : chunk;
+            evbuffer_add_printf(out(c), "%lx\r\n", len);
+            evbuffer_add(out(c), b + off, (size_t)len);
+            evbuffer_add(out(c), "\r\n", 2);
+        }
+        free(b);
+        evbuffer_add_printf(out(c), "0\r\n");
+        if (trailer)
+            evbuffer_add_printf(out(c), "X-Trailer: yes\r\nX-Sum: %ld\r\n", n);
+        evbuffer_add(out(c), "\r\n", 2);
+    }
+    if (!llhttp_should_keep_alive(&c->parser))
+        c->close_after = 1;
+    finish(c);
+}
+
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    respond_text(arg, 200, "hello\n");
+}
+
+static void on_drip(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    if (c->drip_left <= 0) {
+        finish(c);
+        return;
+    }
+    char b = (char)('a' + c->drip_pos++ % 26);
+    evbuffer_add(out(c), &b, 1);
+    c->drip_left--;
+    if (c->drip_left == 0) {
+        finish(c);
+        return;
+    }
+    struct timeval tv = {c->drip_ms / 1000, (c->drip_ms % 1000) * 1000};
+    evtimer_add(c->timer, &tv);
+}
+
+static void start_timer(conn *c, event_callback_fn fn, long ms)
+{
+    if (c->timer)
+        event_free(c->timer);
+    c->timer = evtimer_new(c->srv->base, fn, c);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(c->timer, &tv);
+}
+
+static void route_stats(conn *c)
+{
+    char b[200];
+    snprintf(b, sizeof(b), "{\"connections\":%ld,\"tls_connections\":%ld,\"requests\":%ld}",
+             c->srv->connections, c->srv->tls_connections, c->srv->requests);
+    respond(c, 200, "Content-Type: application/json\r\n", b, strlen(b));
+}
+
+static void route_gzip(conn *c)
+{
+    str plain = {0};
+    for (int i = 0; i < 100; i++)
+        str_add(&plain, "hello gzip\n", 11);
+    unsigned char z[4096];
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    zs.next_in = (unsigned char *)plain.p;
+    zs.avail_in = (uInt)plain.len;
+    zs.next_out = z;
+    zs.avail_out = sizeof(z);
+    deflate(&zs, Z_FINISH);
+    size_t zl = sizeof(z) - zs.avail_out;
+    deflateEnd(&zs);
+    str_free(&plain);
+    respond(c, 200, "Content-Encoding: gzip\r\n", z, zl);
+}
+
+static void route_headers(conn *c, long n, long size)
+{
+    if (n > 100000)
+        n = 100000;
+    if (size > 1 << 20)
+        size = 1 << 20;
+    str h = {0};
+    char *v = malloc((size_t)size + 1);
+    memset(v, 'v', (size_t)size);
+    v[size] = '\0';
+    for (long i = 0; i < n; i++) {
+        char name[40];
+        snprintf(name, sizeof(name), "X-H-%ld: ", i);
+        str_add(&h, name, strlen(name));
+        str_add(&h, v, (size_t)size);
+        str_add(&h, "\r\n", 2);
+    }
+    free(v);
+    respond(c, 200, h.p ? h.p : "", "ok\n", 3);
+    str_free(&h);
+}
+
+static void route(conn *c)
+{
+    const char *u = c->url.p ? c->url.p : "/";
+    char path[1024];
+    size_t pl = strcspn(u, "?");
+    if (pl >= sizeof(path))
+        pl = sizeof(path) - 1;
+    memcpy(path, u, pl);
+    path[pl] = '\0';
+
+    if (strcmp(path, "/stats") != 0)
+        c->srv->requests++;
+    if (c->srv->drop_after >= 0 && c->requests > c->srv->drop_after) {
+        conn_free(c);
+        return;
+    }
+    if (!strcmp(path, "/") || !strcmp(path, "/hello")) {
+        respond_text(c, 200, "hello\n");
+    } else if (!strncmp(path, "/bytes/", 7)) {
+        route_bytes(c, num_after(path, "/bytes/", 0));
+    } else if (!strncmp(path, "/chunked/", 9)) {
+        route_chunked(c, num_after(path, "/chunked/", 0), query(u, "chunk", 1000),
+                      query(u, "trailer", 0) != 0);
+    } else if (!strncmp(path, "/status/", 8)) {
+        long code = num_after(path, "/status/", 200);
+        if (code < 200 || code > 999)
+            code = 500;
+        char b[32];
+        snprintf(b, sizeof(b), "status %ld\n", code);
+        respond_text(c, (int)code, b);
+    } else if (!strncmp(path, "/delay/", 7)) {
+        start_timer(c, on_delay, num_after(path, "/delay/", 0));
+    } else if (!strcmp(path, "/drip")) {
+        long n = query(u, "n", 10), ms = query(u, "ms", 100);
+        evbuffer_add_printf(out(c), "HTTP/1.1 200 OK\r\nContent-Length: %ld\r\n\r\n", n);
+        c->drip_left = is_head(c) ? 0 : n;
+        c->drip_ms = ms;
+        c->drip_pos = 0;
+        start_timer(c, on_drip, ms);
+    } else if (!strcmp(path, "/hang")) {
+        /* never answer */
+    } else if (!strcmp(path, "/hang-body")) {
+        long n = query(u, "n", 1000);
+        evbuffer_add_printf(out(c), "HTTP/1.1 200 OK\r\nContent-Length: %ld\r\n\r\n", n);
+        char *b = malloc((size_t)n / 2 + 1);
+        pattern(b, n / 2);
+        evbuffer_add(out(c), b, (size_t)(n / 2));
+        free(b);
+    } else if (!strcmp(path, "/echo")) {
+        str b = {0};
+        char line[64];
+        str_add(&b, llhttp_method_name(c->parser.method),
+                strlen(llhttp_method_name(c->parser.method)));
+        str_add(&b, " ", 1);
+        str_add(&b, u, strlen(u));
+        snprintf(line, sizeof(line), " HTTP/%d.%d\r\n", c->parser.http_major, c->parser.http_minor);
+        str_add(&b, line, strlen(line));
+        if (c->raw_headers.len)
+            str_add(&b, c->raw_headers.p, c->raw_headers.len);
+        str_add(&b, "\r\n", 2);
+        if (c->body.len)
+            str_add(&b, c->body.p, c->body.len);
+        respond(c, 200, NULL, b.p, b.len);
+        str_free(&b);
+    } else if (!strcmp(path, "/close")) {
+        c->close_after = 1;
+        respond(c, 200, "Connection: close\r\n", "hello\n", 6);
+    } else if (!strcmp(path, "/http10")) {
+        const char *r = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello http/1.0\n";
+        raw_close(c, r, strlen(r));
+    } else if (!strcmp(path, "/eof-body")) {
+        long n = query(u, "n", 1000);
+        evbuffer_add_printf(out(c), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n");
+        char *b = malloc((size_t)n + 1);
+        pattern(b, n);
+        raw_close(c, b, (size_t)n);
+        free(b);
+    } else if (!strcmp(path, "/interim")) {
+        evbuffer_add_printf(out(c), "HTTP/1.1 100 Continue\r\n\r\n"
+                                    "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n");
+        respond_text(c, 200, "hello\n");
+    } else if (!strcmp(path, "/headers")) {
+        route_headers(c, query(u, "n", 10), query(u, "size", 10));
+    } else if (!strcmp(path, "/repeat-header")) {
+        respond(c, 200, "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nSet-Cookie: c=3\r\n"
+                        "X-Multi: one\r\nx-multi: two\r\n", "ok\n", 3);
+    } else if (!strcmp(path, "/drop")) {
+        conn_free(c);
+    } else if (!strcmp(path, "/noread")) {
+        /* handled at headers-complete; the body is never read */
+    } else if (!strcmp(path, "/stats")) {
+        route_stats(c);
+    } else if (!strcmp(path, "/stats/reset")) {
+        c->srv->connections = c->srv->tls_connections = c->srv->requests = 0;
+        respond_text(c, 200, "reset\n");
+    } else if (!strcmp(path, "/gzip")) {
+        route_gzip(c);
+    } else if (!strcmp(path, "/bad/chunk-size")) {
+        const char *r = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
+        raw_close(c, r, strlen(r));
+    } else if (!strcmp(path, "/bad/cl-conflict")) {
+        const char *r = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!";
+        raw_close(c, r, strlen(r));
+    } else if (!strcmp(path, "/bad/cl-te")) {
+        const char *r = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "5\r\nhello\r\n0\r\n\r\n";
+        raw_close(c, r, strlen(r));
+    } else if (!strcmp(path, "/bad/truncated")) {
+        long n = query(u, "n", 1000);
+        evbuffer_add_printf(out(c), "HTTP/1.1 200 OK\r\nContent-Length: %ld\r\n\r\n", n);
+        char *b = malloc((size_t)n / 2 + 1);
+        pattern(b, n / 2);
+        raw_close(c, b, (size_t)(n / 2));
+        free(b);
+    } else if (!strcmp(path, "/bad/truncated-chunked")) {
+        const char *r = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n";
+        raw_close(c, r, strlen(r));
+    } else if (!strcmp(path, "/bad/no-status")) {
+        raw_close(c, "HELLO WORLD\r\n\r\n", 15);
+    } else if (!strcmp(path, "/bad/huge-header")) {
+        long n = query(u, "n", 1 << 20);
+        evbuffer_add_printf(out(c), "HTTP/1.1 200 OK\r\nX-Big: ");
+        char *b = malloc((size_t)n + 1);
+        memset(b, 'x', (size_t)n);
+        evbuffer_add(out(c), b, (size_t)n);
+        free(b);
+        raw_close(c, "\r\nContent-Length: 2\r\n\r\nok", 25);
+    } else if (!strcmp(path, "/bad/many-headers")) {
+        long n = query(u, "n", 10000);
+        evbuffer_add_printf(out(c), "HTTP/1.1 200 OK\r\n");
+        for (long i = 0; i < n && i < 1000000; i++)
+            evbuffer_add_printf(out(c), "X-%ld: v\r\n", i);
+        raw_close(c, "Content-Length: 2\r\n\r\nok", 23);
+    } else if (!strcmp(path, "/bad/bare-lf")) {
+        const char *r = "HTTP/1.1 200 OK\nContent-Length: 5\n\nhello";
+        raw_close(c, r, strlen(r));
+    } else if (!strcmp(path, "/bad/extra-after")) {
+        evbuffer_add_printf(out(c), "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloXXXXXXXX");
+        c->busy = 1; /* keep the connection open, answer nothing more */
+    } else if (!strcmp(path, "/bad/204-body")) {
+        evbuffer_add_printf(out(c), "HTTP/1.1 204 No Content\r\n\r\nunexpected");
+        c->busy = 1;
+    } else if (!strcmp(path, "/bad/header-eof")) {
+        const char *r = "HTTP/1.1 200 OK\r\nX-One: 1\r\n";
+        raw_close(c, r, strlen(r));
+    } else {
+        respond_text(c, 404, "not found\n");
+    }
+}
+
+/* ---- llhttp callbacks ------------------------------------------------- */
+
+#define C(p) ((conn *)(p)->data)
+
+static int on_message_begin(llhttp_t *p)
+{
+    conn *c = C(p);
+    c->url.len = c->raw_headers.len = c->body.len = 0;
+    c->last_was_value = 0;
+    return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+    str_add(&C(p)->url, at, len);
+    return 0;
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    conn *c = C(p);
+    if (c->last_was_value) {
+        str_add(&c->raw_headers, "\r\n", 2);
+        c->last_was_value = 0;
+    }
+    str_add(&c->raw_headers, at, len);
+    return 0;
+}
+
+static int on_header_field_complete(llhttp_t *p)
+{
+    str_add(&C(p)->raw_headers, ": ", 2);
+    C(p)->last_was_value = 1;
+    return 0;
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    str_add(&C(p)->raw_headers, at, len);
+    C(p)->last_was_value = 1;
+    return 0;
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    conn *c = C(p);
+    if (c->last_was_value)
+        str_add(&c->raw_headers, "\r\n", 2);
+    c->last_was_value = 0;
+    if (c->url.p && strncmp(c->url.p, "/noread", 7) == 0 &&
+        (c->url.p[7] == '\0' || c->url.p[7] == '?')) {
+        c->noread = 1;
+        c->busy = 1;
+        c->srv->requests++;
+        bufferevent_disable(c->bev, EV_READ);
+        return HPE_PAUSED;
+    }
+    return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    conn *c = C(p);
+    if (c->body.len < (16u << 20))
+        str_add(&c->body, at, len);
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
+{
+    conn *c = C(p);
+    c->requests++;
+    c->busy = 1;
+    return HPE_PAUSED;
+}
+
+/* Parses what is buffered until a request completes (then routes it). */
+static void process(conn *c)
+{
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    while (!c->busy && !c->noread) {
+        size_t len = evbuffer_get_length(in);
+        if (len == 0)
+            return;
+        const char *data = (const char *)evbuffer_pullup(in, -1);
+        llhttp_errno_t e = llhttp_execute(&c->parser, data, len);
+        if (e == HPE_OK) {
+            evbuffer_drain(in, len);
+            return;
+        }
+        if (e == HPE_PAUSED) {
+            evbuffer_drain(in, (size_t)(llhttp_get_error_pos(&c->parser) - data));
+            if (c->noread)
+                return;
+            route(c); /* may free c */
+            return;
+        }
+        if (!c->srv->quiet)
+            fprintf(stderr, "hxc-testserver: bad request: %s\n", llhttp_get_error_reason(&c->parser));
+        evbuffer_drain(in, len);
+        c->busy = 1;
+        c->close_after = 1;
+        evbuffer_add_printf(out(c), "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                                    "Connection: close\r\n\r\n");
+        return;
+    }
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    process(arg);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    conn *c = arg;
+    if (c->close_after && evbuffer_get_length(out(c)) == 0)
+        conn_free(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+        conn_free(arg);
+}
+
+void ts_http1_accept(ts_server *s, struct bufferevent *bev, int tls)
+{
+    static int ready;
+    if (!ready) {
+        llhttp_settings_init(&settings);
+        settings.on_message_begin = on_message_begin;
+        settings.on_url = on_url;
+        settings.on_header_field = on_header_field;
+        settings.on_header_field_complete = on_header_field_complete;
+        settings.on_header_value = on_header_value;
+        settings.on_headers_complete = on_headers_complete;
+        settings.on_body = on_body;
+        settings.on_message_complete = on_message_complete;
+        ready = 1;
+    }
+    conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        bufferevent_free(bev);
+        return;
+    }
+    c->srv = s;
+    c->bev = bev;
+    c->tls = tls;
+    llhttp_init(&c->parser, HTTP_REQUEST, &settings);
+    c->parser.data = c;
+    c->next = all_conns;
+    if (all_conns)
+        all_conns->prev = c;
+    all_conns = c;
+    s->open_conns++;
+    bufferevent_setcb(bev, on_read, on_write, on_event, c);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
