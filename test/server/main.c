@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/bufferevent_ssl.h>
@@ -48,6 +51,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     (void)sa;
     (void)len;
     int tls = arg != NULL;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* no Nagle stalls in tests */
     struct bufferevent *bev;
     if (tls) {
         SSL *ssl = SSL_new(srv.ssl_ctx);
@@ -187,7 +192,9 @@ int main(int argc, char **argv)
     struct event *in = event_new(srv.base, 0, EV_READ | EV_PERSIST, on_stdin, NULL);
     event_add(sigterm, NULL);
     event_add(sigint, NULL);
-    event_add(in, NULL);
+    struct stat sb;
+    if (fstat(0, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode) || S_ISCHR(sb.st_mode)))
+        event_add(in, NULL); /* a pipe from the test: its EOF means the test is gone */
     printf("READY http=%d https=%d\n", hp, sp);
     fflush(stdout);
     event_base_dispatch(srv.base);

@@ -1,0 +1,48 @@
+# hxc - the two commands of the README, and the usual helpers.
+#   make demo   install what is missing, build, run hxc against a local server
+#   make test   install what is missing, build, run the suite (plain and ASan+UBSan)
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX ?= /usr/local
+CTEST_FLAGS ?= --output-on-failure -j2 --timeout 600
+
+.PHONY: all deps build build-asan test test-plain test-asan demo install docs format clean
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHXC_WERROR=ON -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build build -j$(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHXC_SANITIZE=ON -DHXC_WERROR=ON
+	cmake --build build-asan -j$(JOBS)
+
+test-plain: build
+	ctest --test-dir build $(CTEST_FLAGS)
+
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --test-dir build-asan $(CTEST_FLAGS)
+
+test: test-plain test-asan
+	@echo "hxc: all tests passed, plain and under AddressSanitizer + UndefinedBehaviorSanitizer"
+
+demo: build
+	@sh scripts/demo.sh build
+
+install: build
+	cmake --install build
+
+docs: deps
+	doxygen Doxyfile
+
+format:
+	clang-format -i $$(find include lib samples bench test -name '*.[ch]')
+
+clean:
+	rm -rf build build-asan
