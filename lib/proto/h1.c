@@ -134,8 +134,10 @@ static int on_headers_complete(llhttp_t *p)
     int rv = h->ev->on_headers_done(h->ud);
     if (rv != 0)
         return set_err(h, rv, "response rejected after headers");
-    /* llhttp cannot know the request was HEAD: 1 means "no body". */
-    return h->head_request ? 1 : 0;
+    /* llhttp cannot know the request was HEAD, and llhttp 8 would read a body
+     * announced by Content-Length after 204 or 304: 1 means "no body". */
+    int status = p->status_code;
+    return h->head_request || status == 204 || status == 304 ? 1 : 0;
 }
 
 static int on_body(llhttp_t *p, const char *at, size_t len)

@@ -1,0 +1,377 @@
+/*
+ * Unit tests of the HTTP/1.1 codec (proto/h1.c): bytes in, events out, no
+ * sockets. Every response is fed whole and byte by byte.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hxc/hxc.h"
+#include "core/buf.h"
+#include "core/headers.h"
+#include "proto/h1.h"
+
+typedef struct rec {
+    int status;
+    char reason[64];
+    const char *version;
+    struct hxc_headers headers, trailers;
+    hxc__buf body;
+    int headers_done;
+    int fail_at_header; /* return an error on this header index (1-based) */
+} rec;
+
+static int r_status(void *ud, int st, const char *r, size_t rl, const char *v)
+{
+    rec *x = ud;
+    x->status = st;
+    snprintf(x->reason, sizeof(x->reason), "%.*s", (int)rl, r);
+    x->version = v;
+    return 0;
+}
+static int r_header(void *ud, const char *n, size_t nl, const char *v, size_t vl)
+{
+    rec *x = ud;
+    if (x->fail_at_header && (int)x->headers.count + 1 == x->fail_at_header)
+        return -1000;
+    return hxc__headers_add(&x->headers, n, nl, v, vl);
+}
+static int r_done(void *ud)
+{
+    ((rec *)ud)->headers_done = 1;
+    return 0;
+}
+static int r_body(void *ud, const uint8_t *d, size_t n) { return hxc__buf_append(&((rec *)ud)->body, d, n); }
+static int r_trailer(void *ud, const char *n, size_t nl, const char *v, size_t vl)
+{
+    return hxc__headers_add(&((rec *)ud)->trailers, n, nl, v, vl);
+}
+
+static const hxc__h1_events events = {r_status, r_header, r_done, r_body, r_trailer};
+
+typedef struct run {
+    rec r;
+    hxc__h1 h;
+    int rv;       /* result of the last feed, or of eof when asked */
+    size_t used;  /* bytes the final feed took */
+} run;
+
+static void run_free(run *x)
+{
+    hxc__h1_free(&x->h);
+    hxc__headers_free(&x->r.headers);
+    hxc__headers_free(&x->r.trailers);
+    hxc__buf_free(&x->r.body);
+}
+
+/* Feeds `s` in pieces of `step` bytes (0 = whole); then EOF if `eof`. */
+static void feed(run *x, const char *s, size_t len, size_t step, int head, int eof,
+                 const hxc__h1_limits *lim)
+{
+    static const hxc__h1_limits dflt = {256 * 1024, 1000};
+    memset(x, 0, sizeof(*x));
+    hxc__headers_init(&x->r.headers);
+    hxc__headers_init(&x->r.trailers);
+    hxc__h1_init(&x->h, &events, &x->r, lim ? lim : &dflt);
+    hxc__h1_begin(&x->h, head);
+    size_t off = 0, total_used = 0;
+    x->rv = 0;
+    while (off < len && x->rv == 0) {
+        size_t n = step && len - off > step ? step : len - off;
+        x->rv = hxc__h1_feed(&x->h, (const uint8_t *)s + off, n, &x->used);
+        total_used += x->used;
+        off += n;
+    }
+    x->used = total_used;
+    if (eof && x->rv == 0)
+        x->rv = hxc__h1_eof(&x->h);
+}
+
+#define FEED_BOTH(x, s, head, eof, lim, check)                                               \
+    do {                                                                                     \
+        for (size_t step_ = 0; step_ <= 1; step_++) {                                        \
+            feed(x, s, sizeof(s) - 1, step_, head, eof, lim);                                \
+            check;                                                                           \
+            run_free(x);                                                                     \
+        }                                                                                    \
+    } while (0)
+
+static void test_content_length(void **state)
+{
+    (void)state;
+    run x;
+    static const char s[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Empty:\r\n"
+                            "X-Long: a b  c\r\n\r\nhello";
+    FEED_BOTH(&x, s, 0, 0, NULL, {
+        assert_int_equal(x.rv, 1);
+        assert_int_equal(x.used, sizeof(s) - 1);
+        assert_int_equal(x.r.status, 200);
+        assert_string_equal(x.r.reason, "OK");
+        assert_string_equal(x.r.version, "HTTP/1.1");
+        assert_int_equal(x.r.headers.count, 3);
+        assert_string_equal(hxc_headers_get(&x.r.headers, "x-empty"), "");
+        assert_string_equal(hxc_headers_get(&x.r.headers, "X-Long"), "a b  c");
+        assert_int_equal(x.r.body.len, 5);
+        assert_memory_equal(x.r.body.data, "hello", 5);
+        assert_true(hxc__h1_keep_alive(&x.h));
+    });
+}
+
+static void test_chunked_with_trailers(void **state)
+{
+    (void)state;
+    run x;
+    static const char s[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Sum: 11\r\nX-T: y\r\n\r\n";
+    FEED_BOTH(&x, s, 0, 0, NULL, {
+        assert_int_equal(x.rv, 1);
+        assert_int_equal(x.r.body.len, 11);
+        assert_memory_equal(x.r.body.data, "hello world", 11);
+        assert_int_equal(x.r.trailers.count, 2);
+        assert_string_equal(hxc_headers_get(&x.r.trailers, "x-sum"), "11");
+        assert_null(hxc_headers_get(&x.r.headers, "x-sum"));
+        assert_true(hxc__h1_keep_alive(&x.h));
+    });
+}
+
+static void test_close_delimited(void **state)
+{
+    (void)state;
+    run x;
+    static const char s[] = "HTTP/1.0 200 OK\r\nServer: old\r\n\r\nuntil the end";
+    FEED_BOTH(&x, s, 0, 1, NULL, {
+        assert_int_equal(x.rv, 1);
+        assert_string_equal(x.r.version, "HTTP/1.0");
+        assert_int_equal(x.r.body.len, 13);
+        assert_false(hxc__h1_keep_alive(&x.h));
+    });
+}
+
+static void test_head_and_no_body_statuses(void **state)
+{
+    (void)state;
+    run x;
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+    FEED_BOTH(&x, head, 1, 0, NULL, {
+        assert_int_equal(x.rv, 1);
+        assert_int_equal(x.r.body.len, 0);
+        assert_true(hxc__h1_keep_alive(&x.h));
+    });
+    static const char s204[] = "HTTP/1.1 204 No Content\r\n\r\n";
+    FEED_BOTH(&x, s204, 0, 0, NULL, {
+        assert_int_equal(x.rv, 1);
+        assert_int_equal(x.r.status, 204);
+    });
+    static const char s304[] = "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n";
+    FEED_BOTH(&x, s304, 0, 0, NULL, {
+        assert_int_equal(x.rv, 1);
+        assert_int_equal(x.r.body.len, 0);
+    });
+}
+
+static void test_interim_skipped(void **state)
+{
+    (void)state;
+    run x;
+    static const char s[] = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
+                            "Link: </a>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
+    FEED_BOTH(&x, s, 0, 0, NULL, {
+        assert_int_equal(x.rv, 1);
+        assert_int_equal(x.r.status, 201);
+        assert_string_equal(x.r.reason, "Created");
+        assert_int_equal(x.r.headers.count, 1); /* the Link of the 103 is not kept */
+        assert_memory_equal(x.r.body.data, "ok", 2);
+    });
+    static const char up[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n";
+    FEED_BOTH(&x, up, 0, 0, NULL, assert_int_equal(x.rv, HXC_EPROTO_REMOTE));
+    /* Interim responses count against the header budget. */
+    hxc__h1_limits small = {60, 100};
+    static const char many[] = "HTTP/1.1 103 Early Hints\r\nLink: </aaaaaaaaaaaaaaaaaaaaaa>\r\n\r\n"
+                               "HTTP/1.1 103 Early Hints\r\nLink: </aaaaaaaaaaaaaaaaaaaaaa>\r\n\r\n"
+                               "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    FEED_BOTH(&x, many, 0, 0, &small, assert_int_equal(x.rv, HXC_EHEADERS_TOO_LARGE));
+}
+
+static void test_leftover_and_keepalive(void **state)
+{
+    (void)state;
+    run x;
+    static const char s[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n";
+    feed(&x, s, sizeof(s) - 1, 0, 0, 0, NULL);
+    assert_int_equal(x.rv, 1);
+    assert_int_equal(x.used, 40); /* the rest is never parsed as a response */
+    assert_int_equal(x.r.body.len, 2);
+    run_free(&x);
+    static const char cl[] = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+    FEED_BOTH(&x, cl, 0, 0, NULL, {
+        assert_int_equal(x.rv, 1);
+        assert_false(hxc__h1_keep_alive(&x.h));
+    });
+    static const char ka10[] = "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n";
+    FEED_BOTH(&x, ka10, 0, 0, NULL, {
+        assert_int_equal(x.rv, 1);
+        assert_true(hxc__h1_keep_alive(&x.h));
+    });
+}
+
+static void expect_proto_error(const char *s, size_t len)
+{
+    for (size_t step = 0; step <= 1; step++) {
+        run x;
+        feed(&x, s, len, step, 0, 1, NULL);
+        if (x.rv != HXC_EPROTO_REMOTE)
+            fail_msg("step %zu: %s -> %d", step, s, x.rv);
+        assert_non_null(x.h.detail);
+        assert_true(x.h.detail[0] != '\0');
+        run_free(&x);
+    }
+}
+#define BAD(s) expect_proto_error(s, sizeof(s) - 1)
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n");
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n");
+    BAD("HELLO WORLD\r\n\r\n");
+    BAD("HTTP/1.1 200 OK\nContent-Length: 5\n\nhello");
+    BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\n");
+    BAD("HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n");
+    /* Truncations: body, chunked stream, header section. */
+    BAD("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf");
+    BAD("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\n0123456789\r\n");
+    BAD("HTTP/1.1 200 OK\r\nX-One: 1\r\n");
+}
+
+static void test_obs_fold_unfolded(void **state)
+{
+    (void)state;
+    /* RFC 9112 5.2: a user agent replaces obs-fold with spaces; llhttp 8 does. */
+    run x;
+    static const char s[] = "HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\nContent-Length: 0\r\n\r\n";
+    FEED_BOTH(&x, s, 0, 0, NULL, {
+        assert_int_equal(x.rv, 1);
+        const char *v = hxc_headers_get(&x.r.headers, "x-a");
+        assert_non_null(v);
+        assert_non_null(strstr(v, "folded"));
+        assert_null(strchr(v, '\r'));
+        assert_null(strchr(v, '\n'));
+    });
+}
+
+static void test_eof_without_bytes(void **state)
+{
+    (void)state;
+    run x;
+    feed(&x, "", 0, 0, 0, 1, NULL);
+    assert_int_equal(x.rv, HXC_ECLOSED);
+    run_free(&x);
+}
+
+static void test_limits_and_callback_errors(void **state)
+{
+    (void)state;
+    hxc__h1_limits lim = {100, 3};
+    run x;
+    static const char big[] = "HTTP/1.1 200 OK\r\nX-Big: "
+                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n\r\n";
+    FEED_BOTH(&x, big, 0, 0, &lim, assert_int_equal(x.rv, HXC_EHEADERS_TOO_LARGE));
+    static const char many[] = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n";
+    FEED_BOTH(&x, many, 0, 0, &lim, assert_int_equal(x.rv, HXC_EHEADERS_TOO_LARGE));
+    static const char three[] = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n";
+    FEED_BOTH(&x, three, 0, 0, &lim, assert_int_equal(x.rv, 1));
+    /* A callback's error stops the parse with that error. */
+    for (int step = 0; step <= 1; step++) {
+        static const hxc__h1_limits dflt = {1000, 100};
+        memset(&x, 0, sizeof(x));
+        hxc__headers_init(&x.r.headers);
+        hxc__headers_init(&x.r.trailers);
+        x.r.fail_at_header = 2;
+        hxc__h1_init(&x.h, &events, &x.r, &dflt);
+        hxc__h1_begin(&x.h, 0);
+        size_t used;
+        int rv = 0;
+        for (size_t i = 0; i < sizeof(three) - 1 && rv == 0; i += step ? 1 : sizeof(three))
+            rv = hxc__h1_feed(&x.h, (const uint8_t *)three + i, step ? 1 : sizeof(three) - 1, &used);
+        assert_int_equal(rv, -1000);
+        assert_int_equal(hxc__h1_feed(&x.h, (const uint8_t *)"x", 1, &used), -1000);
+        run_free(&x);
+    }
+}
+
+static void test_reuse_for_next_response(void **state)
+{
+    (void)state;
+    static const hxc__h1_limits lim = {1000, 100};
+    rec r;
+    memset(&r, 0, sizeof(r));
+    hxc__headers_init(&r.headers);
+    hxc__headers_init(&r.trailers);
+    hxc__h1 h;
+    hxc__h1_init(&h, &events, &r, &lim);
+    for (int i = 0; i < 3; i++) {
+        hxc__h1_begin(&h, 0);
+        static const char s[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx";
+        size_t used;
+        assert_int_equal(hxc__h1_feed(&h, (const uint8_t *)s, sizeof(s) - 1, &used), 1);
+        assert_int_equal(used, sizeof(s) - 1);
+    }
+    assert_int_equal(r.body.len, 3);
+    hxc__h1_free(&h);
+    hxc__headers_free(&r.headers);
+    hxc__headers_free(&r.trailers);
+    hxc__buf_free(&r.body);
+}
+
+static void test_encode_request(void **state)
+{
+    (void)state;
+    struct hxc_headers h;
+    hxc__headers_init(&h);
+    hxc__buf b;
+    hxc__buf_init(&b);
+    assert_int_equal(hxc__h1_encode_request(&b, "GET", "/x?y=1", "h:8080", &h, 0, 0, "ua/1"), 0);
+    assert_string_equal((char *)b.data, "GET /x?y=1 HTTP/1.1\r\nHost: h:8080\r\nUser-Agent: ua/1\r\n"
+                                        "Accept: */*\r\n\r\n");
+    hxc__buf_reset(&b);
+    hxc__headers_add(&h, "Host", 4, "other", 5);
+    hxc__headers_add(&h, "Accept", 6, "text/html", 9);
+    hxc__headers_add(&h, "X-A", 3, "1", 1);
+    assert_int_equal(hxc__h1_encode_request(&b, "POST", "/", "h", &h, 0, 0, ""), 0);
+    assert_string_equal((char *)b.data, "POST / HTTP/1.1\r\nHost: other\r\nAccept: text/html\r\n"
+                                        "X-A: 1\r\nContent-Length: 0\r\n\r\n");
+    hxc__buf_reset(&b);
+    hxc__headers_clear(&h);
+    assert_int_equal(hxc__h1_encode_request(&b, "DELETE", "/", "h", &h, 1, 42, NULL), 0);
+    assert_string_equal((char *)b.data, "DELETE / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n"
+                                        "Content-Length: 42\r\n\r\n");
+    hxc__buf_free(&b);
+    hxc__headers_free(&h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_content_length),
+        cmocka_unit_test(test_chunked_with_trailers),
+        cmocka_unit_test(test_close_delimited),
+        cmocka_unit_test(test_head_and_no_body_statuses),
+        cmocka_unit_test(test_interim_skipped),
+        cmocka_unit_test(test_leftover_and_keepalive),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_obs_fold_unfolded),
+        cmocka_unit_test(test_eof_without_bytes),
+        cmocka_unit_test(test_limits_and_callback_errors),
+        cmocka_unit_test(test_reuse_for_next_response),
+        cmocka_unit_test(test_encode_request),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
