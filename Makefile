@@ -39,7 +39,9 @@ install: build
 	cmake --install build
 
 docs: deps
+	mkdir -p build/docs
 	doxygen Doxyfile
+	@echo "API reference: build/docs/html/index.html"
 
 format:
 	clang-format -i $$(find include lib samples bench test -name '*.[ch]')
