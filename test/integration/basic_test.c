@@ -507,6 +507,43 @@ static void test_runner(void **state)
     assert_int_equal(hxc_run(NULL, NULL, NULL, NULL), HXC_EINVAL);
 }
 
+static void stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
+static void test_idle_expiry(void **state)
+{
+    (void)state;
+    hxc_client_config cfg;
+    hxc_client_config_init(&cfg);
+    cfg.keepalive_expiry = 0.2;
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *f = itest_fetch(t.client, "GET", itest_url(&srv, 0, "/hello"), NULL);
+    itest_assert_ok(f, 200);
+    hxc_future_free(f);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_idle, 1);
+    /* Let the loop run past the expiry (a timer of our own keeps it busy). */
+    struct event *tick = evtimer_new(t.base, stop_loop, t.base);
+    struct timeval tv = {0, 400000};
+    evtimer_add(tick, &tv);
+    event_base_dispatch(t.base);
+    event_free(tick);
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_open, 0);
+    assert_int_equal(st.connections_idle, 0);
+    f = itest_fetch(t.client, "GET", itest_url(&srv, 0, "/hello"), NULL);
+    itest_assert_ok(f, 200);
+    assert_int_equal(hxc_response_connection_id(hxc_future_response(f)), 2);
+    hxc_future_free(f);
+    itest_close(&t);
+}
+
 static void test_ipv6(void **state)
 {
     (void)state;
@@ -544,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_abort),
         cmocka_unit_test(test_graceful_close),
         cmocka_unit_test(test_runner),
+        cmocka_unit_test(test_idle_expiry),
         cmocka_unit_test(test_ipv6),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -36,8 +36,9 @@ static void test_verified_get_and_reuse(void **state)
     tls_config(&cfg);
     itest t;
     itest_open(&t, &cfg);
+    hxc_future *f;
     for (int i = 0; i < 3; i++) {
-        hxc_future *f = itest_fetch(t.client, "GET", url_for(&s, "localhost", "/bytes/50000"), NULL);
+        f = itest_fetch(t.client, "GET", url_for(&s, "localhost", "/bytes/50000"), NULL);
         itest_assert_ok(f, 200);
         hxc_response *r = hxc_future_response(f);
         size_t len;
@@ -53,8 +54,21 @@ static void test_verified_get_and_reuse(void **state)
             assert_true(tm.reused);
         hxc_future_free(f);
     }
-    /* An IP literal is checked against the IP SANs. */
-    hxc_future *f = itest_fetch(t.client, "GET", url_for(&s, "127.0.0.1", "/hello"), NULL);
+    /* SNI carries the host name; ALPN offered http/1.1 and the server took it. */
+    f = itest_fetch(t.client, "GET", url_for(&s, "localhost", "/tls-info"), NULL);
+    itest_assert_ok(f, 200);
+    const char *info = (const char *)hxc_response_body(hxc_future_response(f), NULL);
+    if (strstr(info, "sni=localhost alpn=http/1.1 version=TLSv1.") == NULL)
+        fail_msg("tls-info: %s", info);
+    hxc_future_free(f);
+    /* An IP literal is checked against the IP SANs, and sends no SNI (RFC 6066). */
+    f = itest_fetch(t.client, "GET", url_for(&s, "127.0.0.1", "/tls-info"), NULL);
+    itest_assert_ok(f, 200);
+    info = (const char *)hxc_response_body(hxc_future_response(f), NULL);
+    if (strstr(info, "sni=(none) alpn=http/1.1") == NULL)
+        fail_msg("tls-info: %s", info);
+    hxc_future_free(f);
+    f = itest_fetch(t.client, "GET", url_for(&s, "127.0.0.1", "/hello"), NULL);
     itest_assert_ok(f, 200);
     /* A different host name is another origin: another connection. */
     assert_int_equal(hxc_response_connection_id(hxc_future_response(f)), 2);

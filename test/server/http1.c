@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <llhttp.h>
 #include <zlib.h>
 
@@ -416,6 +417,20 @@ static void route(conn *c)
     } else if (!strcmp(path, "/stats/reset")) {
         c->srv->connections = c->srv->tls_connections = c->srv->requests = 0;
         respond_text(c, 200, "reset\n");
+    } else if (!strcmp(path, "/tls-info")) {
+        /* What the client's TLS handshake carried: SNI and ALPN. */
+        char b[512];
+        const char *sni = NULL;
+        const unsigned char *alpn = NULL;
+        unsigned alen = 0;
+        SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+        if (ssl) {
+            sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+            SSL_get0_alpn_selected(ssl, &alpn, &alen);
+        }
+        snprintf(b, sizeof(b), "sni=%s alpn=%.*s version=%s\n", sni ? sni : "(none)", (int)alen,
+                 alen ? (const char *)alpn : "", ssl ? SSL_get_version(ssl) : "(cleartext)");
+        respond_text(c, 200, b);
     } else if (!strcmp(path, "/gzip")) {
         route_gzip(c);
     } else if (!strcmp(path, "/bad/chunk-size")) {

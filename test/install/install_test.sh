@@ -1,0 +1,42 @@
+#!/bin/sh
+# Installs the build into a scratch prefix, then builds a program against
+# it twice: with pkg-config (hxc.pc) and with CMake's find_package(hxc).
+# Usage: install_test.sh BUILD_DIR SOURCE_DIR
+set -eu
+BUILD=$1 SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cmake --install "$BUILD" --prefix "$T/prefix" > "$T/install.log"
+PC=$(find "$T/prefix" -name hxc.pc | head -n 1)
+[ -n "$PC" ] || { echo "hxc.pc not installed"; exit 1; }
+LIBDIR=$(dirname "$(dirname "$PC")")
+test -f "$T/prefix/include/hxc/hxc.h" && test -f "$T/prefix/include/hxc/version.h"
+test -e "$LIBDIR/libhxc.so" && test -f "$LIBDIR/libhxc.a"
+readelf -d "$LIBDIR/libhxc.so" | grep -q 'SONAME.*libhxc.so.0'
+
+# pkg-config
+PKG_CONFIG_PATH=$(dirname "$PC") cc -std=c11 -Wall -Werror "$SRC/docs/examples/get_future.c" \
+    $(PKG_CONFIG_PATH=$(dirname "$PC") pkg-config --cflags --libs hxc) -o "$T/viapc"
+LD_LIBRARY_PATH=$LIBDIR "$T/viapc" http://127.0.0.1:1/ http://127.0.0.1:1/ > "$T/out"
+grep -q 'HXC_ECONNECT' "$T/out"
+
+# CMake package
+mkdir "$T/proj"
+cp "$SRC/docs/examples/get_callback.c" "$T/proj/main.c"
+cat > "$T/proj/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.20)
+project(consumer C)
+find_package(hxc 0.1 REQUIRED)
+find_package(PkgConfig REQUIRED)
+add_executable(consumer main.c)
+target_link_libraries(consumer PRIVATE hxc::hxc PkgConfig::LIBEVENT)
+add_executable(consumer_static main.c)
+target_link_libraries(consumer_static PRIVATE hxc::hxc_static)
+CM
+cmake -S "$T/proj" -B "$T/projb" -DCMAKE_PREFIX_PATH="$T/prefix" > "$T/cmake.log"
+cmake --build "$T/projb" > "$T/build.log"
+LD_LIBRARY_PATH=$LIBDIR "$T/projb/consumer" http://127.0.0.1:1/ 2> "$T/err" || true
+grep -q 'HXC_ECONNECT' "$T/err"
+"$T/projb/consumer_static" http://127.0.0.1:1/ 2> "$T/err" || true
+grep -q 'HXC_ECONNECT' "$T/err"
+echo "1 passed, 0 failed"
