@@ -197,22 +197,31 @@ static void test_pool_timeout(void **state)
     itest_close(&t);
 }
 
-static void test_connect_timeout(void **state)
+/* A socket of `type` bound to an ephemeral loopback port; *port gets the port. */
+static int loopback_socket(int type, int *port)
 {
-    (void)state;
-    /* A listener that is never accepted from: TCP completes in the backlog but
-     * the TLS handshake never gets an answer, so connecting never finishes. */
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, type, 0);
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(fd, 16), 0);
     socklen_t alen = sizeof(a);
     getsockname(fd, (struct sockaddr *)&a, &alen);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static void test_connect_timeout(void **state)
+{
+    (void)state;
+    /* A listener that is never accepted from: TCP completes in the backlog but
+     * the TLS handshake never gets an answer, so connecting never finishes. */
+    int port;
+    int fd = loopback_socket(SOCK_STREAM, &port);
+    assert_int_equal(listen(fd, 16), 0);
     char url[128];
-    snprintf(url, sizeof(url), "https://127.0.0.1:%d/", ntohs(a.sin_port));
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d/", port);
     itest t;
     itest_open(&t, NULL);
     hxc_future *f = start_with_timeout(&t, "GET", url, HXC_TIMEOUT_CONNECT, 0.3, NULL, 0);
@@ -228,17 +237,10 @@ static void test_connect_timeout(void **state)
 static void test_connect_refused(void **state)
 {
     (void)state;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t alen = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &alen);
-    close(fd); /* a port that nobody listens on */
+    int port;
+    close(loopback_socket(SOCK_STREAM, &port)); /* a port that nobody listens on */
     char url[128];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(a.sin_port));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
     itest t;
     itest_open(&t, NULL);
     hxc_future *f = itest_fetch(t.client, "GET", url, NULL);
@@ -308,16 +310,10 @@ static void dns_reply(evutil_socket_t fd, short what, void *arg)
 static void test_dns_failure(void **state)
 {
     (void)state;
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    socklen_t alen = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &alen);
+    int port;
+    int fd = loopback_socket(SOCK_DGRAM, &port);
     char servers[64];
-    snprintf(servers, sizeof(servers), "127.0.0.1:%d", ntohs(a.sin_port));
+    snprintf(servers, sizeof(servers), "127.0.0.1:%d", port);
     hxc_client_config cfg;
     hxc_client_config_init(&cfg);
     cfg.dns_servers = servers;

@@ -105,6 +105,10 @@ static void expect_verify_failure(const char *cert, const char *host, const char
     if (strstr(detail, why) == NULL)
         fail_msg("detail \"%s\" does not mention \"%s\"", detail, why);
     hxc_future_free(f);
+    /* The same client keeps working. */
+    f = itest_fetch(t.client, "GET", itest_url(&s, 0, "/hello"), NULL);
+    itest_assert_ok(f, 200);
+    hxc_future_free(f);
     itest_close(&t);
 
     /* The same server is reachable when verification is turned off by name. */
