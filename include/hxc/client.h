@@ -66,6 +66,12 @@ typedef struct hxc_client_config {
     /* Name resolution (libevent's evdns) */
     const char *dns_servers;   /**< "IP[:port],..." instead of resolv.conf (curl's
                                     CURLOPT_DNS_SERVERS); /etc/hosts is still read */
+
+    /* HTTP/2 (used when `http2` or `http2_prior_knowledge` is set) */
+    unsigned http2_max_concurrent_streams; /**< our cap per session, under the peer's
+                                                SETTINGS_MAX_CONCURRENT_STREAMS (100) */
+    uint32_t http2_stream_window;          /**< initial receive window of a stream (4 MiB) */
+    uint32_t http2_connection_window;      /**< receive window of a session (16 MiB) */
 } hxc_client_config;
 
 /** Fills `cfg` with the defaults listed above. */

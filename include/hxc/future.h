@@ -26,8 +26,10 @@ typedef void (*hxc_future_cb)(hxc_future *future, void *user_data);
 
 /**
  * Registers `cb` to run once `future` settles (or on the next loop turn if
- * it already has). Several callbacks run in registration order. Returns 0,
- * HXC_EINVAL or HXC_ENOMEM.
+ * it already has). Several callbacks run in registration order. Once the
+ * future's client has closed (or for an empty combination) there is no loop
+ * of the library's any more, and `cb` runs at once. Returns 0, HXC_EINVAL or
+ * HXC_ENOMEM.
  */
 HXC_EXTERN int hxc_future_then(hxc_future *future, hxc_future_cb cb, void *user_data);
 /**

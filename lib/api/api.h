@@ -23,6 +23,7 @@ struct hxc_client {
     hxc__pool *pool;
     hxc__list calls;  /* in flight */
     hxc__list done;   /* finished, waiting to be delivered */
+    hxc__list futures; /* alive, so they can be detached when the client goes */
     hxc__defer deliver;
     hxc__defer close_task;
     int closing;
@@ -49,6 +50,8 @@ void hxc__future_attach(hxc_future *f, hxc__call *call);
 /** Settles a request future with `resp` (the future takes a reference). */
 void hxc__future_settle(hxc_future *f, struct hxc_response *resp, int err);
 void hxc__future_unref(hxc_future *f);
+/** Detaches every future from the client (at close): later then() runs at once. */
+void hxc__future_detach_all(hxc_client *c);
 /** Cancels the call of a request future (client.c). */
 void hxc__call_cancel(hxc__call *call);
 

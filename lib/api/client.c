@@ -32,6 +32,9 @@ void hxc_client_config_init(hxc_client_config *cfg)
     cfg->max_response_headers = 1000;
     cfg->max_response_body_bytes = (uint64_t)1 << 30;
     cfg->user_agent = NULL;
+    cfg->http2_max_concurrent_streams = 100;
+    cfg->http2_stream_window = 4u << 20;
+    cfg->http2_connection_window = 16u << 20;
 }
 
 static int valid_time(double s) { return s >= 0 && s < 1e9; }
@@ -79,6 +82,7 @@ static void close_task_cb(hxc__defer *d, void *arg)
     c->pool = NULL;
     hxc__tls_ctx_free(c->tls);
     hxc__defer_cancel(&c->deliver);
+    hxc__future_detach_all(c);
     hxc__reactor_destroy(&c->r);
     if (c->close_cb) {
         c->in_callback++;
@@ -109,7 +113,8 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     if (!valid_time(cfg->connect_timeout) || !valid_time(cfg->read_timeout) ||
         !valid_time(cfg->write_timeout) || !valid_time(cfg->pool_timeout) ||
         !valid_time(cfg->total_timeout) || !valid_time(cfg->keepalive_expiry) ||
-        cfg->max_connections == 0)
+        cfg->max_connections == 0 || cfg->http2_stream_window > 0x7fffffffu ||
+        cfg->http2_connection_window > 0x7fffffffu)
         return HXC_EINVAL;
     hxc_client *c = hxc__calloc(1, sizeof(*c));
     if (c == NULL)
@@ -152,11 +157,15 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     pc.user_agent = c->user_agent;
     pc.http2 = cfg->http2;
     pc.http2_prior_knowledge = cfg->http2_prior_knowledge;
+    pc.h2_max_streams = cfg->http2_max_concurrent_streams;
+    pc.h2_stream_window = cfg->http2_stream_window;
+    pc.h2_conn_window = cfg->http2_connection_window;
     rv = hxc__pool_new(&c->pool, &c->r, &pc, c->tls);
     if (rv != 0)
         goto fail;
     hxc__list_init(&c->calls);
     hxc__list_init(&c->done);
+    hxc__list_init(&c->futures);
     hxc__defer_init(&c->deliver, deliver_cb, c);
     hxc__defer_init(&c->close_task, close_task_cb, c);
     *out = c;
@@ -176,8 +185,6 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
 {
     if (c->closing)
         return HXC_ECLIENT_CLOSED;
-    if (c->cfg.http2_prior_knowledge && !req->url.tls)
-        return HXC_EUNSUPPORTED; /* h2c arrives with the HTTP/2 work */
     hxc__call *call = hxc__calloc(1, sizeof(*call));
     if (call == NULL)
         return HXC_ENOMEM;

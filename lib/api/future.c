@@ -23,6 +23,7 @@ typedef struct link {
 } link;
 
 struct hxc_future {
+    hxc__list cnode;     /* in the client's list of futures */
     unsigned refs;
     int user_freed;
     enum kind kind;
@@ -41,6 +42,7 @@ struct hxc_future {
 };
 
 static void run_links(hxc__defer *d, void *arg);
+void hxc__future_detach_all(hxc_client *c);
 
 static hxc_future *future_alloc(hxc_client *c, enum kind k)
 {
@@ -52,7 +54,28 @@ static hxc_future *future_alloc(hxc_client *c, enum kind k)
     f->client = c;
     f->winner = -1;
     hxc__defer_init(&f->then_task, run_links, f);
+    hxc__list_init(&f->cnode);
+    if (c != NULL)
+        hxc__list_insert_tail(&c->futures, &f->cnode);
     return f;
+}
+
+void hxc__future_detach_all(hxc_client *c)
+{
+    /* The client is going away: callbacks already due run now; later ones
+     * run at once from hxc_future_then (there is no loop of ours any more). */
+    while (!hxc__list_empty(&c->futures)) {
+        hxc_future *f = HXC__LIST_ENTRY(c->futures.next, hxc_future, cnode);
+        hxc__list_remove(&f->cnode);
+        f->refs++;
+        if (hxc__defer_pending(&f->then_task)) {
+            hxc__defer_cancel(&f->then_task);
+            f->client = NULL;
+            run_links(&f->then_task, f);
+        }
+        f->client = NULL;
+        hxc__future_unref(f);
+    }
 }
 
 hxc_future *hxc__future_new(hxc_client *c) { return future_alloc(c, K_REQUEST); }
@@ -67,6 +90,7 @@ void hxc__future_attach(hxc_future *f, hxc__call *call)
 static void destroy(hxc_future *f)
 {
     hxc__defer_cancel(&f->then_task);
+    hxc__list_remove(&f->cnode);
     for (size_t i = 0; i < f->nkids; i++) {
         hxc_future *k = f->kids[i];
         for (size_t j = 0; j < k->nlinks; j++)

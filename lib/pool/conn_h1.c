@@ -9,10 +9,12 @@
 #include "core/mem.h"
 #include "pool/pool_int.h"
 
+static hxc__exchange *cur(hxc__conn *c) { return hxc__conn_first(c); }
+
 static int h1_on_status(void *ud, int status, const char *reason, size_t rlen, const char *version)
 {
     hxc__conn *c = ud;
-    struct hxc_response *r = c->ex->resp;
+    struct hxc_response *r = cur(c)->resp;
     r->status = status;
     hxc__free(r->reason);
     r->reason = hxc__strndup(reason, rlen);
@@ -26,13 +28,13 @@ static int h1_on_status(void *ud, int status, const char *reason, size_t rlen, c
 static int h1_on_header(void *ud, const char *n, size_t nl, const char *v, size_t vl)
 {
     hxc__conn *c = ud;
-    return hxc__headers_add(&c->ex->resp->headers, n, nl, v, vl);
+    return hxc__headers_add(&cur(c)->resp->headers, n, nl, v, vl);
 }
 
 static int h1_on_headers_done(void *ud)
 {
     hxc__conn *c = ud;
-    hxc__exchange *ex = c->ex;
+    hxc__exchange *ex = cur(c);
     uint64_t cl = c->h1.parser.content_length;
     if (ex->max_body && (c->h1.parser.flags & F_CONTENT_LENGTH) && cl > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
@@ -42,7 +44,7 @@ static int h1_on_headers_done(void *ud)
 static int h1_on_body(void *ud, const uint8_t *data, size_t len)
 {
     hxc__conn *c = ud;
-    hxc__exchange *ex = c->ex;
+    hxc__exchange *ex = cur(c);
     hxc__buf *b = &ex->resp->body;
     if (ex->max_body && b->len + len > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
@@ -52,7 +54,7 @@ static int h1_on_body(void *ud, const uint8_t *data, size_t len)
 static int h1_on_trailer(void *ud, const char *n, size_t nl, const char *v, size_t vl)
 {
     hxc__conn *c = ud;
-    return hxc__headers_add(&c->ex->resp->trailers, n, nl, v, vl);
+    return hxc__headers_add(&cur(c)->resp->trailers, n, nl, v, vl);
 }
 
 static const hxc__h1_events h1_events = {
@@ -65,7 +67,17 @@ static int idempotent(const char *m)
            !strcmp(m, "TRACE") || !strcmp(m, "PUT") || !strcmp(m, "DELETE");
 }
 
-static void start(hxc__conn *c, hxc__exchange *ex)
+static int init(hxc__conn *c)
+{
+    (void)c;
+    return 0;
+}
+
+static unsigned capacity(hxc__conn *c) { return c->nexchanges == 0 && !c->closing ? 1 : 0; }
+
+static int usable(hxc__conn *c) { return hxc__transport_is_alive(c->t); }
+
+static int start(hxc__conn *c, hxc__exchange *ex)
 {
     struct hxc_request *q = ex->resp->req;
     c->h1.ev = &h1_events;
@@ -80,16 +92,24 @@ static void start(hxc__conn *c, hxc__exchange *ex)
     if (rv == 0 && q->body_len > 0)
         rv = hxc__transport_write_ref(c->t, q->body, q->body_len);
     if (rv != 0) {
-        hxc__pool_finish(ex, rv == HXC_ECLOSED ? HXC_EWRITE : rv, "could not queue the request");
         hxc__pool_conn_close(c, 0);
-        return;
+        hxc__pool_finish(ex, rv == HXC_ECLOSED ? HXC_EWRITE : rv, "could not queue the request");
+        return -1;
     }
     hxc__pool_phase(ex, PH_WRITE);
+    return 0;
+}
+
+static void cancel(hxc__conn *c, hxc__exchange *ex)
+{
+    (void)ex;
+    /* An HTTP/1.1 exchange cannot be abandoned mid-flight: its connection goes. */
+    hxc__pool_conn_close(c, 0);
 }
 
 static void on_drained(hxc__conn *c)
 {
-    hxc__exchange *ex = c->ex;
+    hxc__exchange *ex = cur(c);
     if (ex != NULL && !ex->written) {
         ex->written = 1;
         if (!ex->got_bytes)
@@ -99,7 +119,7 @@ static void on_drained(hxc__conn *c)
 
 static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
 {
-    hxc__exchange *ex = c->ex;
+    hxc__exchange *ex = cur(c);
     if (ex == NULL) {
         /* Bytes on an idle connection: nothing may follow a response. */
         hxc__pool_conn_close(c, 0);
@@ -115,56 +135,58 @@ static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
     if (rv == 0)
         return;
     if (rv < 0) {
-        hxc__pool_finish(ex, rv, c->h1.detail);
+        const char *detail = c->h1.detail; /* static strings (ours or llhttp's) */
         hxc__pool_conn_close(c, 0);
+        hxc__pool_finish(ex, rv, detail);
         return;
     }
     /* Complete. Reuse only a clean keep-alive connection with nothing left over. */
     int reuse = hxc__h1_keep_alive(&c->h1) && used == len && ex->written;
     hxc__pool_finish(ex, 0, NULL);
     if (reuse)
-        hxc__pool_conn_idle(c);
+        hxc__pool_conn_update(c);
     else
         hxc__pool_conn_close(c, 1);
 }
 
 static void on_closed(hxc__conn *c, int err, const char *detail)
 {
-    hxc__exchange *ex = c->ex;
+    hxc__exchange *ex = cur(c);
     if (ex == NULL) {
         hxc__pool_conn_close(c, 0);
         return;
     }
     int rv = hxc__h1_eof(&c->h1);
+    const char *h1detail = c->h1.detail;
+    int reused = c->requests > 1;
+    hxc__pool_conn_close(c, 0); /* detaches ex */
     if (rv == 1 && err == 0) {
         hxc__pool_finish(ex, 0, NULL);
-        hxc__pool_conn_close(c, 0);
         return;
     }
     if (rv == 1) { /* close-delimited body cut by an unclean TLS close */
         hxc__pool_finish(ex, HXC_EPROTO_REMOTE, "body may be truncated: TLS connection closed "
                                                 "without close_notify");
-        hxc__pool_conn_close(c, 0);
         return;
     }
     /* Nothing of the response came back on a reused connection: the server
      * closed it as we sent. Retry once on a fresh connection when replaying
      * is safe (DESIGN.md: idempotent, or nothing written). */
-    if (!ex->got_bytes && c->requests > 1 && ex->retries == 0 &&
+    if (!ex->got_bytes && reused && ex->retries == 0 &&
         (idempotent(ex->resp->req->method) || !ex->written)) {
-        hxc__pool_retry(ex);
-        hxc__pool_conn_close(c, 0);
+        ex->state = X_ACTIVE;
+        hxc__pool_retry(ex, 1);
         return;
     }
     if (err != 0 && err != HXC_ECLOSED && !ex->got_bytes)
         hxc__pool_finish(ex, err, detail);
     else
-        hxc__pool_finish(ex, rv, c->h1.detail);
-    hxc__pool_conn_close(c, 0);
+        hxc__pool_finish(ex, rv, h1detail);
 }
 
 static void destroy(hxc__conn *c) { hxc__h1_free(&c->h1); }
 
 const hxc__conn_proto hxc__conn_h1 = {
-    "http/1.1", start, on_read, on_closed, on_drained, destroy,
+    "http/1.1", init, capacity, usable, start, cancel, on_read, on_closed, on_drained, NULL,
+    destroy,
 };

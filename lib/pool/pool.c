@@ -1,12 +1,20 @@
 /*
  * pool/pool.c - origins, connection choice, the pending queue, limits,
- * timeouts per exchange, idle expiry and the retry of requests that met a
- * dead keep-alive connection.
+ * timeouts per exchange, idle expiry and retries.
  *
- * Dispatching runs from one deferred task per loop turn, so a burst of
- * submissions is matched to connections at once and the writes of one turn
- * leave together. Nothing here calls the user: finished exchanges go to the
- * done callback of the API layer, which defers the user's callback.
+ * A connection is filed by what it can take (`proto->capacity`): it is in
+ * its origin's `avail` list while it can start another exchange (an idle
+ * HTTP/1.1 connection, an HTTP/2 session below its stream limit), and in the
+ * pool's idle LRU while it carries nothing. Dispatching runs from one
+ * deferred task per loop turn, so a burst of submissions is matched to
+ * connections at once and the writes of one turn leave together.
+ *
+ * While a TLS connection that may turn out HTTP/2 is negotiating, the other
+ * requests of its origin wait for it instead of opening more connections;
+ * if it fails, they fail with it (they were waiting on it).
+ *
+ * Nothing here calls the user: finished exchanges go to the done callback of
+ * the API layer, which defers the user's callback.
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,38 +57,41 @@ static hxc__origin *origin_get(hxc__pool *p, const hxc__url *u)
     o->port = u->port;
     o->tls = u->tls;
     hxc__list_init(&o->queue);
-    hxc__list_init(&o->idle);
+    hxc__list_init(&o->avail);
     hxc__list_init(&o->conns);
     hxc__list_init(&o->wait_node);
     hxc__list_insert_tail(b, &o->node);
     return o;
 }
 
-/* ---- timers ----------------------------------------------------------- */
+/* ---- abandoning an exchange (timeouts, cancel) -------------------------- */
+
+static void abandon(hxc__exchange *ex, int err, const char *detail)
+{
+    hxc__conn *c = ex->c;
+    if (c != NULL && ex->state == X_ACTIVE)
+        c->proto->cancel(c, ex);
+    else if (c != NULL && ex->state == X_CONNECTING)
+        hxc__pool_conn_close(c, 0); /* a connection opened for it alone */
+    hxc__pool_finish(ex, err, detail);
+}
 
 static void phase_timer_cb(hxc__timer *t, void *arg)
 {
     (void)t;
     hxc__exchange *ex = arg;
-    hxc__conn *c = ex->c;
     switch (ex->phase) {
     case PH_POOL:
-        hxc__pool_finish(ex, HXC_ETIMEOUT_POOL, "no connection became available in time");
+        abandon(ex, HXC_ETIMEOUT_POOL, "no connection became available in time");
         break;
     case PH_CONNECT:
-        hxc__pool_finish(ex, HXC_ETIMEOUT_CONNECT, "connection not established in time");
-        if (c)
-            hxc__pool_conn_close(c, 0);
+        abandon(ex, HXC_ETIMEOUT_CONNECT, "connection not established in time");
         break;
     case PH_WRITE:
-        hxc__pool_finish(ex, HXC_ETIMEOUT_WRITE, "the server did not take the request in time");
-        if (c)
-            hxc__pool_conn_close(c, 0);
+        abandon(ex, HXC_ETIMEOUT_WRITE, "the server did not take the request in time");
         break;
     case PH_READ:
-        hxc__pool_finish(ex, HXC_ETIMEOUT_READ, "no data from the server in time");
-        if (c)
-            hxc__pool_conn_close(c, 0);
+        abandon(ex, HXC_ETIMEOUT_READ, "no data from the server in time");
         break;
     default:
         break;
@@ -90,13 +101,7 @@ static void phase_timer_cb(hxc__timer *t, void *arg)
 static void total_timer_cb(hxc__timer *t, void *arg)
 {
     (void)t;
-    hxc__exchange *ex = arg;
-    hxc__conn *c = ex->c;
-    int connecting = ex->state == X_CONNECTING;
-    int active = ex->state == X_ACTIVE;
-    hxc__pool_finish(ex, HXC_ETIMEOUT_TOTAL, "the request's total deadline passed");
-    if (c && (connecting || active))
-        hxc__pool_conn_close(c, 0);
+    abandon(arg, HXC_ETIMEOUT_TOTAL, "the request's total deadline passed");
 }
 
 void hxc__pool_phase(hxc__exchange *ex, enum phase ph)
@@ -145,28 +150,62 @@ static void idle_timer_cb(hxc__timer *t, void *arg)
     hxc__pool_conn_close(arg, 1);
 }
 
-static void unlink_idle(hxc__conn *c)
+static void set_idle(hxc__conn *c, int idle)
 {
-    if (c->state == C_IDLE) {
-        hxc__list_remove(&c->idle_node);
+    hxc__pool *p = c->pool;
+    if (idle == c->idle)
+        return;
+    c->idle = idle;
+    if (idle) {
+        hxc__list_insert_tail(&p->idle_lru, &c->lru_node);
+        p->nidle++;
+        hxc__timer_start(&c->idle_timer, p->cfg.keepalive_expiry);
+    } else {
         hxc__list_remove(&c->lru_node);
+        p->nidle--;
         hxc__timer_stop(&c->idle_timer);
-        c->pool->nidle--;
+    }
+}
+
+static void set_avail(hxc__conn *c, int avail)
+{
+    if (avail && !hxc__list_linked(&c->avail_node))
+        hxc__list_insert_tail(&c->o->avail, &c->avail_node);
+    else if (!avail)
+        hxc__list_remove(&c->avail_node);
+}
+
+static void end_negotiation(hxc__conn *c)
+{
+    if (c->negotiating) {
+        c->negotiating = 0;
+        c->o->negotiating--;
     }
 }
 
 void hxc__pool_conn_close(hxc__conn *c, int graceful)
 {
     hxc__pool *p = c->pool;
-    if (c->ex != NULL) { /* detach: the caller has finished it or will */
-        c->ex->c = NULL;
-        c->ex = NULL;
+    while (!hxc__list_empty(&c->exchanges)) { /* detach: the caller finishes them */
+        hxc__exchange *ex = hxc__conn_first(c);
+        hxc__list_remove(&ex->node);
+        ex->c = NULL;
     }
-    unlink_idle(c);
+    c->nexchanges = 0;
+    if (c->bound) {
+        c->bound->c = NULL;
+        c->bound = NULL;
+    }
+    end_negotiation(c);
+    set_idle(c, 0);
+    set_avail(c, 0);
     hxc__list_remove(&c->node);
     c->o->nconns--;
     p->nconns--;
     hxc__timer_stop(&c->idle_timer);
+    hxc__defer_cancel(&c->flush_task);
+    if (graceful && c->state == C_READY && c->proto->goodbye)
+        c->proto->goodbye(c);
     c->proto->destroy(c);
     hxc__transport_free(c->t, graceful);
     hxc__buf_free(&c->scratch);
@@ -174,66 +213,97 @@ void hxc__pool_conn_close(hxc__conn *c, int graceful)
     schedule_dispatch(p);
 }
 
-void hxc__pool_conn_idle(hxc__conn *c)
+void hxc__pool_conn_update(hxc__conn *c)
 {
     hxc__pool *p = c->pool;
-    c->ex = NULL;
-    c->state = C_IDLE;
-    hxc__list_insert_head(&c->o->idle, &c->idle_node);
-    hxc__list_insert_tail(&p->idle_lru, &c->lru_node);
-    p->nidle++;
-    hxc__timer_start(&c->idle_timer, p->cfg.keepalive_expiry);
-    if (p->nidle > p->cfg.max_idle) {
+    if (c->state != C_READY)
+        return;
+    unsigned cap = c->closing ? 0 : c->proto->capacity(c);
+    set_avail(c, cap > 0);
+    if (c->nexchanges == 0 && cap == 0) {
+        /* Nothing in flight and nothing more possible (GOAWAY, Connection: close). */
+        hxc__pool_conn_close(c, 1);
+        return;
+    }
+    set_idle(c, c->nexchanges == 0);
+    if (c->idle && p->nidle > p->cfg.max_idle) {
         hxc__conn *old = HXC__LIST_ENTRY(p->idle_lru.next, hxc__conn, lru_node);
         hxc__pool_conn_close(old, 1);
         if (old == c)
             return;
     }
-    if (!hxc__list_empty(&c->o->queue))
+    if (cap > 0 && !hxc__list_empty(&c->o->queue))
         schedule_dispatch(p);
 }
 
-static void start_on(hxc__conn *c, hxc__exchange *ex)
+/* Starts `ex` on `c`; 0, or nonzero when the connection is gone. */
+static int start_on(hxc__conn *c, hxc__exchange *ex)
 {
     hxc__pool *p = c->pool;
-    c->state = C_BUSY;
-    c->ex = ex;
+    hxc__list_insert_tail(&c->exchanges, &ex->node);
+    c->nexchanges++;
     ex->c = c;
     ex->state = X_ACTIVE;
     ex->t_active = hxc__now();
     struct hxc_response *r = ex->resp;
     r->conn_id = c->id;
     r->timings.reused = c->requests > 0;
-    if (c->requests > 0)
+    r->version = c->version;
+    if (c->requests > 0) {
         p->stats.connections_reused++;
-    else {
+    } else {
         r->timings.dns = c->tt.dns;
         r->timings.connect = c->tt.connect;
         r->timings.tls = c->tt.tls;
     }
     c->requests++;
-    c->proto->start(c, ex);
+    set_idle(c, 0);
+    return c->proto->start(c, ex);
 }
+
+static int is_h2(const char *alpn) { return strcmp(alpn, "h2") == 0; }
 
 static void conn_on_connected(void *ud, int err, const char *detail)
 {
     hxc__conn *c = ud;
-    hxc__exchange *ex = c->ex;
+    hxc__pool *p = c->pool;
+    hxc__origin *o = c->o;
+    hxc__exchange *ex = c->bound;
+    c->bound = NULL;
+    if (ex)
+        ex->c = NULL;
     if (err != 0) {
         char buf[400];
         snprintf(buf, sizeof(buf), "%s", detail ? detail : "");
+        int waited_on = c->negotiating;
+        hxc__pool_conn_close(c, 0);
         if (ex != NULL)
             hxc__pool_finish(ex, err, buf);
-        hxc__pool_conn_close(c, 0);
+        /* Requests that waited for this connection's negotiation share its fate. */
+        while (waited_on && o->negotiating == 0 && !hxc__list_empty(&o->queue))
+            hxc__pool_finish(HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node), err, buf);
         return;
     }
     hxc__transport_times_get(c->t, &c->tt);
-    if (ex != NULL) {
-        start_on(c, ex);
-    } else {
-        hxc__pool_conn_idle(c);
+    if (is_h2(hxc__transport_alpn(c->t)) || (!o->tls && p->cfg.http2_prior_knowledge))
+        c->proto = &hxc__conn_h2;
+    c->version = c->proto == &hxc__conn_h2 ? "HTTP/2" : "HTTP/1.1";
+    end_negotiation(c);
+    c->state = C_READY;
+    int rv = c->proto->init(c);
+    if (rv != 0) {
+        hxc__pool_conn_close(c, 0);
+        if (ex != NULL)
+            hxc__pool_finish(ex, rv, "could not set up the protocol");
+        return;
     }
+    if (ex == NULL || start_on(c, ex) == 0)
+        hxc__pool_conn_update(c);
+    schedule_dispatch(p);
 }
+
+static const unsigned char alpn_h1[] = "\x08http/1.1";
+static const unsigned char alpn_h2_h1[] = "\x02h2\x08http/1.1";
 
 static int conn_open(hxc__pool *p, hxc__origin *o, hxc__exchange *ex)
 {
@@ -246,13 +316,18 @@ static int conn_open(hxc__pool *p, hxc__origin *o, hxc__exchange *ex)
     c->id = ++p->next_conn_id;
     c->state = C_CONNECTING;
     c->version = "HTTP/1.1";
-    hxc__list_init(&c->idle_node);
+    hxc__list_init(&c->avail_node);
     hxc__list_init(&c->lru_node);
+    hxc__list_init(&c->exchanges);
+    hxc__list_init(&c->flush_task.node); /* armed only by protocols that use it */
     hxc__timer_init(p->r, &c->idle_timer, idle_timer_cb, c);
     hxc__h1_init(&c->h1, NULL, NULL, &p->cfg.h1_limits);
-    static const unsigned char alpn_h1[] = "\x08http/1.1";
-    hxc__endpoint ep = {o->host, o->port, o->tls ? p->tls : NULL, o->tls ? alpn_h1 : NULL,
-                        o->tls ? sizeof(alpn_h1) - 1 : 0};
+    int offer_h2 = o->tls && p->cfg.http2;
+    hxc__endpoint ep = {o->host, o->port, o->tls ? p->tls : NULL, NULL, 0};
+    if (o->tls) {
+        ep.alpn = offer_h2 ? alpn_h2_h1 : alpn_h1;
+        ep.alpn_len = offer_h2 ? sizeof(alpn_h2_h1) - 1 : sizeof(alpn_h1) - 1;
+    }
     int rv = hxc__transport_connect(&c->t, p->r, &ep, &conn_handler, c);
     if (rv != 0) {
         hxc__h1_free(&c->h1);
@@ -263,7 +338,11 @@ static int conn_open(hxc__pool *p, hxc__origin *o, hxc__exchange *ex)
     o->nconns++;
     p->nconns++;
     p->stats.connections_opened++;
-    c->ex = ex;
+    if (offer_h2 || (!o->tls && p->cfg.http2_prior_knowledge)) {
+        c->negotiating = 1; /* may carry every queued request of the origin */
+        o->negotiating++;
+    }
+    c->bound = ex;
     ex->c = c;
     ex->state = X_CONNECTING;
     hxc__pool_phase(ex, PH_CONNECT);
@@ -286,24 +365,39 @@ static void dequeue(hxc__exchange *ex)
         hxc__list_remove(&ex->o->wait_node);
 }
 
-/* Matches queued exchanges of one origin to connections. 1 if it made progress. */
+/* A connection of the origin that can take `ex` now, or NULL. */
+static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
+{
+    hxc__list *n, *t;
+    HXC__LIST_FOREACH_SAFE(n, t, &o->avail)
+    {
+        hxc__conn *c = HXC__LIST_ENTRY(n, hxc__conn, avail_node);
+        if (ex->fresh_only && c->requests > 0)
+            continue;
+        if (c->nexchanges == 0 && !c->proto->usable(c)) {
+            hxc__pool_conn_close(c, 0); /* found dead before use: dropped, nothing fails */
+            continue;
+        }
+        if (c->proto->capacity(c) > 0)
+            return c;
+    }
+    return NULL;
+}
+
 static void dispatch_origin(hxc__pool *p, hxc__origin *o)
 {
     while (!hxc__list_empty(&o->queue)) {
         hxc__exchange *ex = HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node);
-        if (!ex->fresh_only && !hxc__list_empty(&o->idle)) {
-            hxc__conn *c = HXC__LIST_ENTRY(o->idle.next, hxc__conn, idle_node);
-            unlink_idle(c);
-            if (!hxc__transport_is_alive(c->t)) {
-                c->state = C_BUSY;
-                hxc__pool_conn_close(c, 0);
-                continue;
-            }
+        hxc__conn *c = pick(o, ex);
+        if (c != NULL) {
             dequeue(ex);
             p->nactive++;
-            start_on(c, ex);
+            if (start_on(c, ex) == 0)
+                hxc__pool_conn_update(c);
             continue;
         }
+        if (o->negotiating > 0)
+            return; /* wait: that connection may carry them all */
         if (o->nconns >= per_host_limit(p))
             return;
         if (p->nconns >= p->cfg.max_connections) {
@@ -389,17 +483,29 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     return 0;
 }
 
-void hxc__pool_retry(hxc__exchange *ex)
+static void unlink_from_conn(hxc__exchange *ex)
+{
+    hxc__conn *c = ex->c;
+    if (c == NULL)
+        return;
+    if (c->bound == ex)
+        c->bound = NULL;
+    else if (hxc__list_linked(&ex->node)) {
+        hxc__list_remove(&ex->node);
+        c->nexchanges--;
+    }
+    ex->c = NULL;
+}
+
+void hxc__pool_retry(hxc__exchange *ex, int fresh)
 {
     hxc__pool *p = ex->pool;
-    if (ex->c) {
-        ex->c->ex = NULL;
-        ex->c = NULL;
-    }
+    unlink_from_conn(ex);
     p->nactive--;
     ex->retries++;
-    ex->fresh_only = 1;
+    ex->fresh_only = fresh;
     ex->got_bytes = ex->written = 0;
+    ex->stream_id = 0;
     p->stats.requests_retried++;
     enqueue(ex, 1);
 }
@@ -413,10 +519,7 @@ void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
         dequeue(ex);
     else
         p->nactive--;
-    if (ex->c) {
-        ex->c->ex = NULL;
-        ex->c = NULL;
-    }
+    unlink_from_conn(ex);
     ex->state = X_DONE;
     struct hxc_response *r = ex->resp;
     double now = hxc__now();
@@ -434,11 +537,7 @@ void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
 void hxc__pool_cancel(hxc__pool *p, hxc__exchange *ex, int err, const char *detail)
 {
     (void)p;
-    hxc__conn *c = ex->c;
-    hxc__pool_finish(ex, err, detail);
-    /* An HTTP/1.1 exchange cannot be abandoned mid-flight: its connection goes. */
-    if (c != NULL && c->state != C_IDLE)
-        hxc__pool_conn_close(c, 0);
+    abandon(ex, err, detail);
 }
 
 void hxc__pool_cancel_all(hxc__pool *p, int err, const char *detail)
@@ -451,9 +550,25 @@ void hxc__pool_cancel_all(hxc__pool *p, int err, const char *detail)
                 hxc__pool_finish(HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node), err, detail);
             while (!hxc__list_empty(&o->conns)) {
                 hxc__conn *c = HXC__LIST_ENTRY(o->conns.next, hxc__conn, node);
-                if (c->ex)
-                    hxc__pool_finish(c->ex, err, detail);
-                hxc__pool_conn_close(c, c->state == C_IDLE);
+                hxc__exchange *bound = c->bound;
+                hxc__list pending;
+                hxc__list_init(&pending);
+                /* Detach everything, close, then report (the connection is gone first). */
+                while (!hxc__list_empty(&c->exchanges)) {
+                    hxc__exchange *ex = hxc__conn_first(c);
+                    hxc__list_remove(&ex->node);
+                    hxc__list_insert_tail(&pending, &ex->node);
+                    ex->c = NULL;
+                }
+                c->nexchanges = 0;
+                hxc__pool_conn_close(c, c->idle);
+                if (bound)
+                    hxc__pool_finish(bound, err, detail);
+                while (!hxc__list_empty(&pending)) {
+                    hxc__exchange *ex = HXC__LIST_ENTRY(pending.next, hxc__exchange, node);
+                    hxc__list_remove(&ex->node);
+                    hxc__pool_finish(ex, err, detail);
+                }
             }
         }
     }

@@ -30,6 +30,9 @@ typedef struct hxc__pool_config {
     const char *user_agent; /* borrowed from the client; may be NULL */
     int http2;
     int http2_prior_knowledge;
+    unsigned h2_max_streams;   /* our cap per session (0: the peer's) */
+    uint32_t h2_stream_window; /* initial stream receive window */
+    uint32_t h2_conn_window;   /* connection receive window */
 } hxc__pool_config;
 
 int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg,

@@ -1,23 +1,27 @@
 /*
  * pool/pool_int.h - structures shared by the pool core (pool.c) and the
- * per-protocol connection glue (conn_h1.c; conn_h2.c next). The core never
- * branches on the protocol: it asks a connection through `proto`.
+ * per-protocol connection glue (conn_h1.c, conn_h2.c). The core never
+ * branches on the protocol: it asks a connection through `proto` how many
+ * more exchanges it can carry, and hands it exchanges.
  */
 #ifndef HXC_POOL_INT_H
 #define HXC_POOL_INT_H
 
 #include "core/list.h"
 #include "pool/pool.h"
+#include "proto/h2.h"
 
 typedef struct hxc__origin hxc__origin;
 typedef struct hxc__conn hxc__conn;
 
 enum phase { PH_NONE, PH_POOL, PH_CONNECT, PH_WRITE, PH_READ };
 enum xstate { X_QUEUED, X_CONNECTING, X_ACTIVE, X_DONE };
-enum cstate { C_CONNECTING, C_BUSY, C_IDLE };
+enum cstate { C_CONNECTING, C_READY };
+
+#define HXC__MAX_REFUSED_RETRIES 3
 
 struct hxc__exchange {
-    hxc__list node; /* origin queue */
+    hxc__list node;      /* origin queue, or the connection's exchanges */
     hxc__pool *pool;
     hxc__origin *o;
     hxc__conn *c;
@@ -28,6 +32,7 @@ struct hxc__exchange {
     enum phase phase;
     hxc__timer total_timer, phase_timer;
     double t_start, t_active;
+    int32_t stream_id;   /* HTTP/2 */
     int retries;
     int got_bytes;
     int written;
@@ -39,43 +44,62 @@ struct hxc__exchange {
 /* What the core asks of a protocol. */
 typedef struct hxc__conn_proto {
     const char *name;
-    /** Starts `ex` on the connection (state already set by the core). */
-    void (*start)(hxc__conn *c, hxc__exchange *ex);
+    /** Sets the protocol up once the transport is connected. 0 or an hxc error. */
+    int (*init)(hxc__conn *c);
+    /** Exchanges it can start now. */
+    unsigned (*capacity)(hxc__conn *c);
+    /** Whether an idle connection is still usable (checked before reuse). */
+    int (*usable)(hxc__conn *c);
+    /** Starts `ex` (already linked to the connection). 0, or nonzero if the
+     *  connection failed and was closed (and `ex` finished). */
+    int (*start)(hxc__conn *c, hxc__exchange *ex);
+    /** Abandons `ex` (cancel, timeout); it is finished by the caller afterwards. */
+    void (*cancel)(hxc__conn *c, hxc__exchange *ex);
     void (*on_read)(hxc__conn *c, const uint8_t *data, size_t len);
     void (*on_closed)(hxc__conn *c, int err, const char *detail);
     void (*on_drained)(hxc__conn *c);
+    /** Best-effort goodbye before a graceful close (HTTP/2 GOAWAY). */
+    void (*goodbye)(hxc__conn *c);
     void (*destroy)(hxc__conn *c);
 } hxc__conn_proto;
 
 struct hxc__conn {
-    hxc__list node;      /* origin->conns */
-    hxc__list idle_node; /* origin->idle, most recent first */
-    hxc__list lru_node;  /* pool->idle_lru, oldest first */
+    hxc__list node;       /* origin->conns */
+    hxc__list avail_node; /* origin->avail: can take exchanges now */
+    hxc__list lru_node;   /* pool->idle_lru, oldest first: no exchange */
     hxc__pool *pool;
     hxc__origin *o;
     hxc__transport *t;
     const hxc__conn_proto *proto;
     uint64_t id;
     enum cstate state;
-    hxc__exchange *ex;   /* HTTP/1.1: the one exchange in flight */
+    int negotiating;     /* counted in o->negotiating until the protocol is known */
+    int idle;            /* in pool->idle_lru */
+    int closing;
+    hxc__list exchanges;
+    unsigned nexchanges;
+    hxc__exchange *bound; /* the exchange that opened it, while connecting */
     hxc__timer idle_timer;
+    hxc__defer flush_task;
     unsigned requests;   /* exchanges started on it */
-    const char *version; /* "HTTP/1.1" until a response says otherwise */
+    const char *version;
     hxc__transport_times tt;
     hxc__buf scratch;
     hxc__h1 h1;
+    hxc__h2 *h2;
 };
 
 struct hxc__origin {
-    hxc__list node;  /* hash bucket */
+    hxc__list node;      /* hash bucket */
     hxc__list wait_node; /* pool->waiting when the queue is not empty */
     char *host;
     uint16_t port;
     int tls;
     hxc__list queue;
-    hxc__list idle;
+    hxc__list avail;
     hxc__list conns;
     unsigned nconns;
+    unsigned negotiating;
 };
 
 #define HXC__POOL_BUCKETS 256
@@ -94,17 +118,24 @@ struct hxc__pool {
 };
 
 extern const hxc__conn_proto hxc__conn_h1;
+extern const hxc__conn_proto hxc__conn_h2;
 
 /* Services of the core to the protocol glue. */
-/** Ends `ex` (unlinks it from its connection first). */
+/** Ends `ex` (unlinks it from its connection first) and reports it. */
 void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail);
 /** Sets the timeout phase of an exchange and arms its timer. */
 void hxc__pool_phase(hxc__exchange *ex, enum phase ph);
-/** The connection has nothing in flight and may be reused. */
-void hxc__pool_conn_idle(hxc__conn *c);
-/** Closes and frees the connection (its exchange must have been finished or detached). */
+/** Re-files the connection after its load or state changed (avail, idle). */
+void hxc__pool_conn_update(hxc__conn *c);
+/** Closes and frees the connection; its exchanges must have been finished. */
 void hxc__pool_conn_close(hxc__conn *c, int graceful);
-/** Puts `ex` back at the head of its queue for a fresh connection. */
-void hxc__pool_retry(hxc__exchange *ex);
+/** Puts `ex` back at the head of its queue; `fresh` for a new connection only. */
+void hxc__pool_retry(hxc__exchange *ex, int fresh);
+/** The first (HTTP/1.1: the only) exchange on the connection, or NULL. */
+static inline hxc__exchange *hxc__conn_first(hxc__conn *c)
+{
+    return hxc__list_empty(&c->exchanges) ? NULL
+                                          : HXC__LIST_ENTRY(c->exchanges.next, hxc__exchange, node);
+}
 
 #endif

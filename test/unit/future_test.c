@@ -1,7 +1,8 @@
 /*
- * Unit tests of futures (api/future.c) without network: requests that fail
- * at submission settle their futures at once, which is enough to test
- * then(), all(), any(), wait(), cancel and freeing in every order.
+ * Unit tests of futures (api/future.c) without a server: requests to a
+ * loopback port nobody listens on fail fast with HXC_ECONNECT, which is
+ * enough to test then(), all(), any(), wait(), cancel and freeing in every
+ * order, and a future outliving its client.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,10 +31,7 @@ static int setup(void **state)
     static fx f;
     memset(&f, 0, sizeof(f));
     f.base = event_base_new();
-    hxc_client_config cfg;
-    hxc_client_config_init(&cfg);
-    cfg.http2_prior_knowledge = 1; /* h2c: not in this build yet, so http:// fails at once */
-    if (hxc_client_open(&f.client, f.base, &cfg) != 0)
+    if (hxc_client_open(&f.client, f.base, NULL) != 0)
         return -1;
     *state = &f;
     return 0;
@@ -55,6 +53,7 @@ static hxc_future *failing(fx *f)
     assert_int_equal(hxc_request_new(&req, "GET", "http://127.0.0.1:9/"), 0);
     hxc_future *fut = hxc_client_request(f->client, req);
     assert_non_null(fut);
+    assert_int_equal(hxc_future_wait(fut), HXC_ECONNECT);
     return fut;
 }
 
@@ -77,19 +76,19 @@ static void note_second(hxc_future *f, void *ud)
     l->calls[l->n++] = 1;
 }
 
-static void test_settled_at_submission(void **state)
+static void test_failed_request_future(void **state)
 {
     fx *f = *state;
     hxc_future *fut = failing(f);
     assert_true(hxc_future_done(fut));
-    assert_int_equal(hxc_future_error(fut), HXC_EUNSUPPORTED);
+    assert_int_equal(hxc_future_error(fut), HXC_ECONNECT);
     hxc_response *r = hxc_future_response(fut);
     assert_non_null(r);
-    assert_int_equal(hxc_response_error(r), HXC_EUNSUPPORTED);
+    assert_int_equal(hxc_response_error(r), HXC_ECONNECT);
     assert_int_equal(hxc_response_status(r), 0);
     assert_string_equal(hxc_response_http_version(r), "");
     assert_string_equal(hxc_response_url(r), "http://127.0.0.1:9/");
-    assert_int_equal(hxc_future_wait(fut), HXC_EUNSUPPORTED);
+    assert_int_equal(hxc_future_wait(fut), HXC_ECONNECT);
     hxc_future_free(fut);
 }
 
@@ -104,7 +103,7 @@ static void test_then_runs_later_in_order(void **state)
     assert_int_equal(l.n, 0); /* never from inside then() */
     event_base_loop(f->base, EVLOOP_NONBLOCK);
     assert_int_equal(l.n, 2);
-    assert_int_equal(l.calls[0], HXC_EUNSUPPORTED);
+    assert_int_equal(l.calls[0], HXC_ECONNECT);
     assert_int_equal(l.calls[1], 1);
     event_base_loop(f->base, EVLOOP_NONBLOCK);
     assert_int_equal(l.n, 2); /* once each */
@@ -121,9 +120,9 @@ static void test_all_and_any(void **state)
     /* Inputs may be freed before the combinations. */
     hxc_future_free(a);
     hxc_future_free(b);
-    assert_int_equal(hxc_future_wait(all), HXC_EUNSUPPORTED);
+    assert_int_equal(hxc_future_wait(all), HXC_ECONNECT);
     assert_null(hxc_future_response(all));
-    assert_int_equal(hxc_future_wait(any), HXC_EUNSUPPORTED); /* all failed: the last failure */
+    assert_int_equal(hxc_future_wait(any), HXC_ECONNECT); /* all failed: the last failure */
     assert_int_equal(hxc_future_any_index(any), 1);
     assert_non_null(hxc_future_response(any));
     hxc_future_free(all);
@@ -146,7 +145,7 @@ static void test_nested_combinations_and_cancel(void **state)
     hxc_future *inner = hxc_future_all(&a, 1);
     hxc_future *outer = hxc_future_any(&inner, 1);
     hxc_future_cancel(outer); /* already settled: no effect */
-    assert_int_equal(hxc_future_wait(outer), HXC_EUNSUPPORTED);
+    assert_int_equal(hxc_future_wait(outer), HXC_ECONNECT);
     hxc_future_free(outer);
     hxc_future_free(inner);
     hxc_future_free(a);
@@ -169,6 +168,29 @@ static void test_after_close(void **state)
     assert_int_equal(hxc_future_error(fut), HXC_ECLIENT_CLOSED);
     hxc_future_free(fut);
     event_base_dispatch(base); /* the close completes and frees the client */
+    event_base_free(base);
+}
+
+static void test_future_outlives_client(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    hxc_client *c;
+    assert_int_equal(hxc_client_open(&c, base, NULL), 0);
+    hxc_request *req;
+    assert_int_equal(hxc_request_new(&req, "GET", "http://127.0.0.1:9/"), 0);
+    hxc_future *fut = hxc_client_request(c, req);
+    assert_int_equal(hxc_future_wait(fut), HXC_ECONNECT);
+    log_t l = {{0}, 0};
+    assert_int_equal(hxc_future_then(fut, note, &l), 0); /* due, not yet run */
+    assert_int_equal(hxc_client_close(c, NULL, NULL), 0);
+    event_base_dispatch(base); /* the client closes and is freed */
+    assert_int_equal(l.n, 1);  /* the due callback ran before the client went */
+    assert_int_equal(hxc_future_then(fut, note_second, &l), 0);
+    assert_int_equal(l.n, 2); /* no loop of ours left: at once */
+    assert_int_equal(hxc_future_wait(fut), HXC_ECONNECT);
+    assert_non_null(hxc_future_response(fut));
+    hxc_future_free(fut);
     event_base_free(base);
 }
 
@@ -199,11 +221,12 @@ static void test_config_validation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_settled_at_submission),
+        cmocka_unit_test(test_failed_request_future),
         cmocka_unit_test(test_then_runs_later_in_order),
         cmocka_unit_test(test_all_and_any),
         cmocka_unit_test(test_nested_combinations_and_cancel),
         cmocka_unit_test(test_after_close),
+        cmocka_unit_test(test_future_outlives_client),
         cmocka_unit_test(test_config_validation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,215 @@
+/*
+ * pool/conn_h2.c - an HTTP/2 connection: many exchanges multiplexed on one
+ * nghttp2 session (proto/h2.c). Frames are produced once per loop turn
+ * (a deferred flush), so a hundred requests submitted together leave in one
+ * write. A stream refused by the server (REFUSED_STREAM, or above a GOAWAY's
+ * last stream id) is retried on another connection, whatever its method.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "core/mem.h"
+#include "pool/pool_int.h"
+
+static hxc__exchange *X(void *sud) { return sud; }
+
+static void touch(hxc__exchange *ex)
+{
+    if (!ex->got_bytes) {
+        ex->got_bytes = 1;
+        ex->resp->timings.first_byte = hxc__now() - ex->t_start;
+    }
+    hxc__pool_phase(ex, PH_READ); /* the read timeout runs per stream */
+}
+
+static int ev_status(void *sud, int status)
+{
+    hxc__exchange *ex = X(sud);
+    touch(ex);
+    ex->resp->status = status;
+    return 0;
+}
+
+static int ev_header(void *sud, const char *n, size_t nl, const char *v, size_t vl)
+{
+    return hxc__headers_add(&X(sud)->resp->headers, n, nl, v, vl);
+}
+
+static int ev_headers_done(void *sud)
+{
+    hxc__exchange *ex = X(sud);
+    const char *cl = NULL;
+    const struct hxc_headers *h = &ex->resp->headers;
+    for (size_t i = 0; i < h->count; i++) {
+        size_t nl;
+        const char *n = hxc__headers_name(h, i, &nl);
+        if (hxc__strieq(n, nl, "content-length"))
+            cl = hxc__headers_value(h, i, NULL);
+    }
+    if (cl && ex->max_body && strtoull(cl, NULL, 10) > ex->max_body)
+        return HXC_EBODY_TOO_LARGE;
+    return 0;
+}
+
+static int ev_data(void *sud, const uint8_t *data, size_t len)
+{
+    hxc__exchange *ex = X(sud);
+    touch(ex);
+    hxc__buf *b = &ex->resp->body;
+    if (ex->max_body && b->len + len > ex->max_body)
+        return HXC_EBODY_TOO_LARGE;
+    return hxc__buf_append(b, data, len);
+}
+
+static int ev_trailer(void *sud, const char *n, size_t nl, const char *v, size_t vl)
+{
+    return hxc__headers_add(&X(sud)->resp->trailers, n, nl, v, vl);
+}
+
+static void ev_close(void *sud, int err, uint32_t code, int refused, const char *detail)
+{
+    (void)code;
+    hxc__exchange *ex = X(sud);
+    if (err != 0 && refused && !ex->got_bytes && ex->retries < HXC__MAX_REFUSED_RETRIES) {
+        hxc__pool_retry(ex, 1); /* not processed by the server: safe for any method */
+        return;
+    }
+    hxc__pool_finish(ex, err, detail);
+}
+
+static void ev_goaway(void *ud, int32_t last_stream_id, uint32_t code)
+{
+    (void)last_stream_id;
+    (void)code;
+    hxc__conn *c = ud;
+    c->closing = 1; /* no new streams; the open ones below last_stream_id finish */
+}
+
+static const hxc__h2_events events = {
+    ev_status, ev_header, ev_headers_done, ev_data, ev_trailer, ev_close, ev_goaway,
+};
+
+static int write_out(void *wud, const uint8_t *p, size_t n)
+{
+    hxc__conn *c = wud;
+    return hxc__transport_write(c->t, p, n);
+}
+
+/* After any change: send what nghttp2 has, close a finished session, re-file. */
+static void settle(hxc__conn *c)
+{
+    int rv = hxc__h2_send(c->h2, write_out, c);
+    if (rv != 0 || (c->closing && c->nexchanges == 0)) {
+        hxc__h2_fail_all(c->h2, rv ? rv : HXC_ECLOSED, "HTTP/2 session ended");
+        hxc__pool_conn_close(c, rv == 0);
+        return;
+    }
+    hxc__pool_conn_update(c);
+}
+
+static void flush_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    settle(arg);
+}
+
+static int init(hxc__conn *c)
+{
+    hxc__pool *p = c->pool;
+    hxc__h2_limits lim;
+    lim.max_header_bytes = p->cfg.h1_limits.max_header_bytes;
+    lim.max_headers = p->cfg.h1_limits.max_headers;
+    lim.max_streams = p->cfg.h2_max_streams;
+    lim.stream_window = p->cfg.h2_stream_window;
+    lim.conn_window = p->cfg.h2_conn_window;
+    hxc__defer_init(&c->flush_task, flush_cb, c);
+    int rv = hxc__h2_new(&c->h2, &events, c, &lim);
+    if (rv != 0)
+        return rv;
+    hxc__defer_schedule(p->r, &c->flush_task); /* preface + SETTINGS */
+    return 0;
+}
+
+static unsigned capacity(hxc__conn *c)
+{
+    return c->closing || c->h2 == NULL ? 0 : hxc__h2_capacity(c->h2);
+}
+
+static int usable(hxc__conn *c) { return !c->closing && !hxc__h2_going_away(c->h2); }
+
+static int start(hxc__conn *c, hxc__exchange *ex)
+{
+    struct hxc_request *q = ex->resp->req;
+    hxc__h2_request r;
+    r.method = q->method;
+    r.scheme = q->url.scheme;
+    r.authority = q->url.authority;
+    r.path = q->url.target;
+    r.headers = &q->headers;
+    r.user_agent = c->pool->cfg.user_agent;
+    r.body = q->body;
+    r.body_len = q->body_len;
+    r.has_body = q->has_body;
+    int32_t id = hxc__h2_submit(c->h2, &r, ex);
+    if (id < 0) {
+        hxc__pool_finish(ex, id, "could not submit the request on the HTTP/2 session");
+        hxc__pool_conn_update(c);
+        return 0;
+    }
+    ex->stream_id = id;
+    hxc__pool_phase(ex, PH_READ);
+    hxc__defer_schedule(c->pool->r, &c->flush_task);
+    return 0;
+}
+
+static void cancel(hxc__conn *c, hxc__exchange *ex)
+{
+    if (ex->stream_id > 0)
+        hxc__h2_cancel(c->h2, ex->stream_id);
+    hxc__defer_schedule(c->pool->r, &c->flush_task); /* the RST_STREAM, and re-filing */
+}
+
+static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
+{
+    const char *detail = NULL;
+    int rv = hxc__h2_recv(c->h2, data, len, &detail);
+    if (rv != 0) {
+        char buf[200];
+        snprintf(buf, sizeof(buf), "HTTP/2 session error: %s", detail ? detail : "unknown");
+        hxc__h2_send(c->h2, write_out, c); /* nghttp2's GOAWAY, best effort */
+        hxc__h2_fail_all(c->h2, rv, buf);
+        hxc__pool_conn_close(c, 0);
+        return;
+    }
+    settle(c);
+}
+
+static void on_closed(hxc__conn *c, int err, const char *detail)
+{
+    char buf[200];
+    snprintf(buf, sizeof(buf), "connection closed: %s", detail ? detail : "");
+    hxc__h2_fail_all(c->h2, err && err != HXC_ECLOSED ? err : HXC_ECLOSED, buf);
+    hxc__pool_conn_close(c, 0);
+}
+
+static void on_drained(hxc__conn *c) { (void)c; }
+
+static void goodbye(hxc__conn *c)
+{
+    hxc__h2_shutdown(c->h2);
+    hxc__h2_send(c->h2, write_out, c);
+}
+
+static void destroy(hxc__conn *c)
+{
+    hxc__defer_cancel(&c->flush_task);
+    hxc__h2_free(c->h2);
+    c->h2 = NULL;
+    hxc__h1_free(&c->h1);
+}
+
+const hxc__conn_proto hxc__conn_h2 = {
+    "h2", init, capacity, usable, start, cancel, on_read, on_closed, on_drained, goodbye, destroy,
+};

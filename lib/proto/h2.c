@@ -1,0 +1,475 @@
+/*
+ * proto/h2.c - nghttp2 glue for the client side. See h2.h.
+ *
+ * Debian 12 ships nghttp2 1.52: the ssize_t mem_recv/mem_send API is used
+ * here; the *2 variants of 1.60+ can replace them behind
+ * NGHTTP2_VERSION_NUM when the floor moves.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "core/internal.h"
+#include "core/mem.h"
+#include "proto/h2.h"
+
+typedef struct stream {
+    struct hxc__h2 *h;
+    void *sud;
+    int32_t id;
+    const uint8_t *body;
+    size_t body_len, body_off;
+    size_t header_bytes;
+    unsigned header_count;
+    int got_final;   /* a final (non-1xx) HEADERS arrived */
+    int in_trailers;
+    int err;         /* set by a callback: reset the stream with it */
+    const char *detail;
+    int closed;
+} stream;
+
+struct hxc__h2 {
+    nghttp2_session *s;
+    const hxc__h2_events *ev;
+    void *ud;
+    hxc__h2_limits lim;
+    unsigned open;
+    int goaway;
+    int dead;
+};
+
+static void *h2_malloc(size_t n, void *ud) { (void)ud; return hxc__malloc(n); }
+static void h2_free(void *p, void *ud) { (void)ud; hxc__free(p); }
+static void *h2_calloc(size_t c, size_t n, void *ud) { (void)ud; return hxc__calloc(c, n); }
+static void *h2_realloc(void *p, size_t n, void *ud) { (void)ud; return hxc__realloc(p, n); }
+static nghttp2_mem mem = {NULL, h2_malloc, h2_free, h2_calloc, h2_realloc};
+
+static stream *stream_of(hxc__h2 *h, int32_t id)
+{
+    return nghttp2_session_get_stream_user_data(h->s, id);
+}
+
+/* A callback refused the stream: remember why and reset it. */
+static int stream_fail(hxc__h2 *h, stream *st, int err, const char *detail)
+{
+    if (st->err == 0) {
+        st->err = err;
+        st->detail = detail;
+    }
+    nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id,
+                              err == HXC_EHEADERS_TOO_LARGE ? NGHTTP2_REFUSED_STREAM
+                                                            : NGHTTP2_CANCEL);
+    return 0; /* the stream is reset; the session goes on (nonzero would be fatal) */
+}
+
+static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud)
+{
+    (void)s;
+    hxc__h2 *h = ud;
+    stream *st = stream_of(h, f->hd.stream_id);
+    if (st && st->got_final)
+        st->in_trailers = 1;
+    return 0;
+}
+
+static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
+                     size_t nl, const uint8_t *value, size_t vl, uint8_t flags, void *ud)
+{
+    (void)s;
+    (void)flags;
+    hxc__h2 *h = ud;
+    if (f->hd.type != NGHTTP2_HEADERS)
+        return 0; /* PUSH_PROMISE: push is off */
+    stream *st = stream_of(h, f->hd.stream_id);
+    if (st == NULL || st->err)
+        return 0;
+    /* The decoded size, 1xx heads included: nghttp2 does not bound it for us. */
+    st->header_bytes += nl + vl + 32;
+    st->header_count++;
+    if ((h->lim.max_header_bytes && st->header_bytes > h->lim.max_header_bytes) ||
+        (h->lim.max_headers && st->header_count > h->lim.max_headers))
+        return stream_fail(h, st, HXC_EHEADERS_TOO_LARGE, "response header list exceeds the limit");
+    int rv = 0;
+    if (nl == 7 && memcmp(name, ":status", 7) == 0) {
+        int status = 0;
+        for (size_t i = 0; i < vl; i++)
+            status = status * 10 + (value[i] - '0');
+        if (status >= 200) {
+            st->got_final = 1;
+            rv = h->ev->on_status(st->sud, status);
+        }
+        /* 1xx: skipped; nghttp2 already checked the pseudo-header's form. */
+    } else if (name[0] == ':') {
+        return 0;
+    } else if (st->in_trailers) {
+        rv = h->ev->on_trailer ? h->ev->on_trailer(st->sud, (const char *)name, nl,
+                                                   (const char *)value, vl)
+                               : 0;
+    } else if (st->got_final) {
+        rv = h->ev->on_header(st->sud, (const char *)name, nl, (const char *)value, vl);
+    }
+    if (rv != 0)
+        return stream_fail(h, st, rv, "response rejected while reading headers");
+    return 0;
+}
+
+static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
+{
+    (void)s;
+    hxc__h2 *h = ud;
+    if (f->hd.type == NGHTTP2_GOAWAY) {
+        h->goaway = 1;
+        if (h->ev->on_goaway)
+            h->ev->on_goaway(h->ud, f->goaway.last_stream_id, f->goaway.error_code);
+        return 0;
+    }
+    if (f->hd.type == NGHTTP2_HEADERS) {
+        stream *st = stream_of(h, f->hd.stream_id);
+        if (st && !st->err && st->got_final && !st->in_trailers &&
+            f->headers.cat == NGHTTP2_HCAT_RESPONSE) {
+            int rv = h->ev->on_headers_done(st->sud);
+            if (rv != 0)
+                return stream_fail(h, st, rv, "response rejected after headers");
+        }
+        if (st && !st->got_final && (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+            st->err = HXC_EPROTO_REMOTE, st->detail = "stream ended without a final response";
+    }
+    return 0;
+}
+
+static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
+                         size_t len, void *ud)
+{
+    (void)s;
+    (void)flags;
+    hxc__h2 *h = ud;
+    stream *st = stream_of(h, id);
+    if (st == NULL || st->err)
+        return 0;
+    int rv = h->ev->on_data(st->sud, data, len);
+    if (rv != 0)
+        return stream_fail(h, st, rv, "response body rejected");
+    return 0;
+}
+
+static const char *code_name(uint32_t code)
+{
+    const char *n = nghttp2_http2_strerror(code);
+    return n ? n : "unknown";
+}
+
+static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
+{
+    (void)s;
+    hxc__h2 *h = ud;
+    stream *st = stream_of(h, id);
+    if (st == NULL)
+        return 0;
+    nghttp2_session_set_stream_user_data(h->s, id, NULL);
+    h->open--;
+    if (!st->closed) {
+        st->closed = 1;
+        int err = st->err, refused = 0;
+        const char *detail = st->detail;
+        char buf[96];
+        if (err == 0 && code != NGHTTP2_NO_ERROR) {
+            refused = code == NGHTTP2_REFUSED_STREAM;
+            err = HXC_ESTREAM_RESET;
+            snprintf(buf, sizeof(buf), "stream reset by the server: %s (0x%x)", code_name(code),
+                     (unsigned)code);
+            detail = buf;
+        } else if (err == 0 && !st->got_final) {
+            err = HXC_EPROTO_REMOTE;
+            detail = "stream closed before a final response";
+        }
+        h->ev->on_close(st->sud, err, code, refused, detail);
+    }
+    hxc__free(st);
+    return 0;
+}
+
+static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
+                         uint32_t *flags, nghttp2_data_source *src, void *ud)
+{
+    (void)s;
+    (void)id;
+    (void)ud;
+    stream *st = src->ptr;
+    size_t n = st->body_len - st->body_off;
+    if (n > len)
+        n = len;
+    if (n)
+        memcpy(buf, st->body + st->body_off, n);
+    st->body_off += n;
+    if (st->body_off == st->body_len)
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2_limits *lim)
+{
+    hxc__h2 *h = hxc__calloc(1, sizeof(*h));
+    if (h == NULL)
+        return HXC_ENOMEM;
+    h->ev = ev;
+    h->ud = ud;
+    h->lim = *lim;
+    nghttp2_session_callbacks *cb;
+    nghttp2_option *opt;
+    if (nghttp2_session_callbacks_new(&cb) != 0) {
+        hxc__free(h);
+        return HXC_ENOMEM;
+    }
+    if (nghttp2_option_new(&opt) != 0) {
+        nghttp2_session_callbacks_del(cb);
+        hxc__free(h);
+        return HXC_ENOMEM;
+    }
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cb, on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    /* Before the peer's SETTINGS arrive, assume a modest limit (RFC 9113 says 100+). */
+    nghttp2_option_set_peer_max_concurrent_streams(opt, 100);
+    nghttp2_option_set_max_reserved_remote_streams(opt, 0);
+    nghttp2_option_set_max_settings(opt, 64);
+    nghttp2_option_set_max_outbound_ack(opt, 1000);
+    nghttp2_option_set_max_continuations(opt, 16);
+    int rv = nghttp2_session_client_new3(&h->s, cb, h, opt, &mem);
+    nghttp2_session_callbacks_del(cb);
+    nghttp2_option_del(opt);
+    if (rv != 0) {
+        hxc__free(h);
+        return HXC_ENOMEM;
+    }
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 0}, /* we accept no pushed streams */
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, lim->stream_window},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)lim->max_header_bytes},
+    };
+    rv = nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, HXC__ARRAY_SIZE(iv));
+    if (rv == 0 && lim->conn_window > 65535)
+        rv = nghttp2_session_set_local_window_size(h->s, NGHTTP2_FLAG_NONE, 0,
+                                                   (int32_t)lim->conn_window);
+    if (rv != 0) {
+        nghttp2_session_del(h->s);
+        hxc__free(h);
+        return HXC_ENOMEM;
+    }
+    *out = h;
+    return 0;
+}
+
+void hxc__h2_free(hxc__h2 *h)
+{
+    if (h == NULL)
+        return;
+    hxc__h2_fail_all(h, 0, NULL);
+    nghttp2_session_del(h->s);
+    hxc__free(h);
+}
+
+static int push_nv(nghttp2_nv *nv, size_t *n, const char *name, size_t nl, const char *value,
+                   size_t vl)
+{
+    nv[*n].name = (uint8_t *)name;
+    nv[*n].namelen = nl;
+    nv[*n].value = (uint8_t *)value;
+    nv[*n].valuelen = vl;
+    nv[*n].flags = NGHTTP2_NV_FLAG_NONE;
+    (*n)++;
+    return 0;
+}
+
+int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
+{
+    if (h->dead)
+        return HXC_ECLOSED;
+    if (hxc__h2_capacity(h) == 0)
+        return HXC_EPROTO_LOCAL;
+    size_t count = r->headers ? r->headers->count : 0;
+    nghttp2_nv stack[32];
+    nghttp2_nv *nv = count + 7 <= HXC__ARRAY_SIZE(stack) ? stack
+                                                          : hxc__calloc(count + 7, sizeof(*nv));
+    /* Lower-cased names live in one buffer (HTTP/2 field names are lower case). */
+    size_t names = 0;
+    for (size_t i = 0; i < count; i++)
+        names += r->headers->fields[i].name_len + 1;
+    char lower_stack[512];
+    char *lower = names <= sizeof(lower_stack) ? lower_stack : hxc__malloc(names);
+    if (nv == NULL || lower == NULL) {
+        if (nv != stack)
+            hxc__free(nv);
+        if (lower != lower_stack)
+            hxc__free(lower);
+        return HXC_ENOMEM;
+    }
+    size_t n = 0;
+    const char *authority = r->authority;
+    for (size_t i = 0; i < count; i++) {
+        size_t nl, vl;
+        const char *name = hxc__headers_name(r->headers, i, &nl);
+        if (hxc__strieq(name, nl, "host"))
+            authority = hxc__headers_value(r->headers, i, &vl);
+    }
+    push_nv(nv, &n, ":method", 7, r->method, strlen(r->method));
+    push_nv(nv, &n, ":scheme", 7, r->scheme, strlen(r->scheme));
+    push_nv(nv, &n, ":authority", 10, authority, strlen(authority));
+    push_nv(nv, &n, ":path", 5, r->path, strlen(r->path));
+    int have_ua = 0, have_accept = 0;
+    size_t off = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t nl, vl;
+        const char *name = hxc__headers_name(r->headers, i, &nl);
+        const char *value = hxc__headers_value(r->headers, i, &vl);
+        if (hxc__strieq(name, nl, "host") || hxc__strieq(name, nl, "te"))
+            continue; /* connection-specific in HTTP/2 */
+        have_ua |= hxc__strieq(name, nl, "user-agent");
+        have_accept |= hxc__strieq(name, nl, "accept");
+        for (size_t k = 0; k < nl; k++) {
+            char c = name[k];
+            lower[off + k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        push_nv(nv, &n, lower + off, nl, value, vl);
+        off += nl + 1;
+    }
+    if (!have_ua && r->user_agent && *r->user_agent)
+        push_nv(nv, &n, "user-agent", 10, r->user_agent, strlen(r->user_agent));
+    if (!have_accept)
+        push_nv(nv, &n, "accept", 6, "*/*", 3);
+    char cl[32];
+    int want_body = r->has_body || !strcmp(r->method, "POST") || !strcmp(r->method, "PUT") ||
+                    !strcmp(r->method, "PATCH");
+    if (want_body) {
+        int l = snprintf(cl, sizeof(cl), "%zu", r->body_len);
+        push_nv(nv, &n, "content-length", 14, cl, (size_t)l);
+    }
+    stream *st = hxc__calloc(1, sizeof(*st));
+    int32_t id = HXC_ENOMEM;
+    if (st != NULL) {
+        st->h = h;
+        st->sud = sud;
+        st->body = r->body;
+        st->body_len = r->body_len;
+        nghttp2_data_provider prd;
+        prd.source.ptr = st;
+        prd.read_callback = read_body;
+        id = nghttp2_submit_request(h->s, NULL, nv, n, r->body_len > 0 ? &prd : NULL, st);
+        if (id < 0) {
+            hxc__free(st);
+            id = id == NGHTTP2_ERR_NOMEM ? HXC_ENOMEM : HXC_EPROTO_LOCAL;
+        } else {
+            st->id = id;
+            h->open++;
+        }
+    }
+    if (nv != stack)
+        hxc__free(nv);
+    if (lower != lower_stack)
+        hxc__free(lower);
+    return id;
+}
+
+int hxc__h2_recv(hxc__h2 *h, const uint8_t *data, size_t len, const char **detail)
+{
+    if (h->dead)
+        return HXC_EPROTO_REMOTE;
+    ssize_t rv = nghttp2_session_mem_recv(h->s, data, len);
+    if (rv < 0) {
+        h->dead = 1; /* never feed nghttp2 again after a fatal error */
+        *detail = nghttp2_strerror((int)rv);
+        return rv == NGHTTP2_ERR_NOMEM ? HXC_ENOMEM : HXC_EPROTO_REMOTE;
+    }
+    return 0;
+}
+
+int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n), void *wud)
+{
+    if (h->dead)
+        return 0;
+    for (;;) {
+        const uint8_t *p;
+        ssize_t n = nghttp2_session_mem_send(h->s, &p);
+        if (n < 0) {
+            h->dead = 1;
+            return HXC_EPROTO_LOCAL;
+        }
+        if (n == 0)
+            return 0;
+        int rv = write(wud, p, (size_t)n);
+        if (rv != 0)
+            return rv;
+    }
+}
+
+unsigned hxc__h2_capacity(const hxc__h2 *h)
+{
+    if (h->dead || h->goaway)
+        return 0;
+    uint32_t peer = nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    uint32_t cap = h->lim.max_streams && h->lim.max_streams < peer ? h->lim.max_streams : peer;
+    /* Stream ids run out at 2^31: a session near the end takes no more. */
+    if (nghttp2_session_get_next_stream_id(h->s) > 0x7ffffff0u)
+        return 0;
+    return cap > h->open ? cap - h->open : 0;
+}
+
+unsigned hxc__h2_open_streams(const hxc__h2 *h) { return h->open; }
+
+void hxc__h2_cancel(hxc__h2 *h, int32_t id)
+{
+    stream *st = stream_of(h, id);
+    if (st == NULL)
+        return;
+    st->closed = 1; /* the owner knows: no on_close */
+    st->sud = NULL;
+    if (!h->dead)
+        nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+}
+
+void hxc__h2_shutdown(hxc__h2 *h)
+{
+    if (h->dead || h->goaway)
+        return;
+    h->goaway = 1;
+    nghttp2_submit_goaway(h->s, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(h->s), NGHTTP2_NO_ERROR, NULL, 0);
+}
+
+int hxc__h2_finished(const hxc__h2 *h)
+{
+    return h->dead || (!nghttp2_session_want_read(h->s) && !nghttp2_session_want_write(h->s));
+}
+
+int hxc__h2_going_away(const hxc__h2 *h) { return h->goaway || h->dead; }
+
+typedef struct fail_ctx {
+    hxc__h2 *h;
+    int err;
+    const char *detail;
+} fail_ctx;
+
+void hxc__h2_fail_all(hxc__h2 *h, int err, const char *detail)
+{
+    /* Walk stream ids we opened: odd numbers below the next id. */
+    int32_t next = nghttp2_session_get_next_stream_id(h->s) > 0x7fffffff
+                       ? 0x7fffffff
+                       : (int32_t)nghttp2_session_get_next_stream_id(h->s);
+    h->dead = 1;
+    for (int32_t id = 1; id < next && h->open > 0; id += 2) {
+        stream *st = stream_of(h, id);
+        if (st == NULL)
+            continue;
+        nghttp2_session_set_stream_user_data(h->s, id, NULL);
+        h->open--;
+        int closed = st->closed;
+        void *sud = st->sud;
+        hxc__free(st);
+        if (!closed && err != 0)
+            h->ev->on_close(sud, err, 0, 0, detail);
+    }
+}

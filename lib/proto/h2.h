@@ -1,0 +1,84 @@
+/*
+ * proto/h2.h - HTTP/2 client codec over nghttp2: requests in, frames out,
+ * frames in, per-stream events out. Sans-IO: the caller moves the bytes
+ * (hxc__h2_recv / hxc__h2_send) and owns the socket.
+ *
+ * nghttp2 does the framing, HPACK, flow control and stream state; this file
+ * sets it up safely (push off, flood and header limits on, large windows),
+ * enforces the decoded header-list limit itself (HPACK bombs), and maps
+ * nghttp2's callbacks onto a small event table keyed by stream user data.
+ */
+#ifndef HXC_PROTO_H2_H
+#define HXC_PROTO_H2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/headers.h"
+
+typedef struct hxc__h2 hxc__h2;
+
+/** Per-stream events; `sud` is the pointer given to hxc__h2_submit. 0 or a negative hxc error. */
+typedef struct hxc__h2_events {
+    int (*on_status)(void *sud, int status);
+    int (*on_header)(void *sud, const char *n, size_t nl, const char *v, size_t vl);
+    int (*on_headers_done)(void *sud);
+    int (*on_data)(void *sud, const uint8_t *data, size_t len);
+    int (*on_trailer)(void *sud, const char *n, size_t nl, const char *v, size_t vl);
+    /**
+     * The stream ended: err 0 when the response completed, else a negative
+     * hxc error (HXC_ESTREAM_RESET with `code`, HXC_EPROTO_REMOTE, ...);
+     * `refused` when the server is known not to have processed it (GOAWAY
+     * above its id, or REFUSED_STREAM) so it may be retried anywhere.
+     */
+    void (*on_close)(void *sud, int err, uint32_t code, int refused, const char *detail);
+    /** The peer sent GOAWAY (called once per GOAWAY frame). */
+    void (*on_goaway)(void *ud, int32_t last_stream_id, uint32_t code);
+} hxc__h2_events;
+
+typedef struct hxc__h2_limits {
+    size_t max_header_bytes;  /* decoded header list of one response */
+    unsigned max_headers;
+    unsigned max_streams;     /* our own cap on concurrent streams */
+    uint32_t stream_window;   /* initial stream receive window */
+    uint32_t conn_window;     /* connection receive window */
+} hxc__h2_limits;
+
+/** A request to submit; strings need not outlive the call except `body`. */
+typedef struct hxc__h2_request {
+    const char *method, *scheme, *authority, *path;
+    const struct hxc_headers *headers;
+    const char *user_agent; /* NULL or "" for none */
+    const uint8_t *body;    /* must stay valid until the stream closes */
+    size_t body_len;
+    int has_body;
+} hxc__h2_request;
+
+/** 0, HXC_ENOMEM. `ud` is given to on_goaway. */
+int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2_limits *lim);
+void hxc__h2_free(hxc__h2 *h);
+/** Submits a request; returns the stream id (> 0) or a negative hxc error. */
+int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *req, void *sud);
+/** Feeds received bytes. 0, or a negative hxc error: the session is dead. */
+int hxc__h2_recv(hxc__h2 *h, const uint8_t *data, size_t len, const char **detail);
+/**
+ * Serialises pending frames through `write` (called with chunks; returns 0
+ * or a negative error). 0 or a negative hxc error.
+ */
+int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n), void *wud);
+/** Streams that may still be opened now (0 after GOAWAY). */
+unsigned hxc__h2_capacity(const hxc__h2 *h);
+/** Streams open. */
+unsigned hxc__h2_open_streams(const hxc__h2 *h);
+/** Resets a stream (CANCEL); its on_close will not be called. */
+void hxc__h2_cancel(hxc__h2 *h, int32_t stream_id);
+/** Starts a graceful shutdown: GOAWAY(NO_ERROR) after the open streams. */
+void hxc__h2_shutdown(hxc__h2 *h);
+/** Whether the session has nothing more to do (both sides done). */
+int hxc__h2_finished(const hxc__h2 *h);
+/** Whether a GOAWAY was received or sent. */
+int hxc__h2_going_away(const hxc__h2 *h);
+/** Fails every open stream with `err` (the connection died); no on_close afterwards. */
+void hxc__h2_fail_all(hxc__h2 *h, int err, const char *detail);
+
+#endif
