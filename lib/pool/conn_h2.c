@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nghttp2/nghttp2.h>
+
 #include "core/internal.h"
 #include "core/mem.h"
 #include "pool/pool_int.h"
@@ -29,6 +31,7 @@ static int ev_status(void *sud, int status)
     hxc__exchange *ex = X(sud);
     touch(ex);
     ex->resp->status = status;
+    ex->resp->version = "HTTP/2";
     return 0;
 }
 
@@ -72,8 +75,20 @@ static void ev_close(void *sud, int err, uint32_t code, int refused, const char 
 {
     (void)code;
     hxc__exchange *ex = X(sud);
+    hxc__conn *c = ex->c;
+    if (err != 0 && refused && c != NULL && c->goaway_error) {
+        /* GOAWAY with an error: retrying could loop (catalog #2); report it. */
+        char buf[128];
+        snprintf(buf, sizeof(buf), "the server sent GOAWAY with error %s (0x%x)",
+                 nghttp2_http2_strerror(c->goaway_error), (unsigned)c->goaway_error);
+        hxc__pool_finish(ex, HXC_EPROTO_REMOTE, buf);
+        return;
+    }
     if (err != 0 && refused && !ex->got_bytes && ex->retries < HXC__MAX_REFUSED_RETRIES) {
-        hxc__pool_retry(ex, 1); /* not processed by the server: safe for any method */
+        /* Not processed by the server: safe for any method. REFUSED_STREAM on a
+         * live session (over its stream limit) may be retried on it; after a
+         * GOAWAY the session takes no more streams, so another one is used. */
+        hxc__pool_retry(ex, 0);
         return;
     }
     hxc__pool_finish(ex, err, detail);
@@ -82,13 +97,20 @@ static void ev_close(void *sud, int err, uint32_t code, int refused, const char 
 static void ev_goaway(void *ud, int32_t last_stream_id, uint32_t code)
 {
     (void)last_stream_id;
-    (void)code;
     hxc__conn *c = ud;
+    c->goaway_error = code;
     c->closing = 1; /* no new streams; the open ones below last_stream_id finish */
 }
 
+static void ev_settings(void *ud)
+{
+    /* Now the peer's stream limit is known: the origin's other requests may
+     * be matched to this session, and more sessions opened if it is full. */
+    hxc__pool_conn_negotiated(ud);
+}
+
 static const hxc__h2_events events = {
-    ev_status, ev_header, ev_headers_done, ev_data, ev_trailer, ev_close, ev_goaway,
+    ev_status, ev_header, ev_headers_done, ev_data, ev_trailer, ev_close, ev_goaway, ev_settings,
 };
 
 static int write_out(void *wud, const uint8_t *p, size_t n)

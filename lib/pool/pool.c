@@ -183,6 +183,12 @@ static void end_negotiation(hxc__conn *c)
     }
 }
 
+void hxc__pool_conn_negotiated(hxc__conn *c)
+{
+    end_negotiation(c);
+    schedule_dispatch(c->pool);
+}
+
 void hxc__pool_conn_close(hxc__conn *c, int graceful)
 {
     hxc__pool *p = c->pool;
@@ -248,7 +254,6 @@ static int start_on(hxc__conn *c, hxc__exchange *ex)
     struct hxc_response *r = ex->resp;
     r->conn_id = c->id;
     r->timings.reused = c->requests > 0;
-    r->version = c->version;
     if (c->requests > 0) {
         p->stats.connections_reused++;
     } else {
@@ -288,7 +293,8 @@ static void conn_on_connected(void *ud, int err, const char *detail)
     if (is_h2(hxc__transport_alpn(c->t)) || (!o->tls && p->cfg.http2_prior_knowledge))
         c->proto = &hxc__conn_h2;
     c->version = c->proto == &hxc__conn_h2 ? "HTTP/2" : "HTTP/1.1";
-    end_negotiation(c);
+    if (c->proto == &hxc__conn_h1)
+        end_negotiation(c); /* HTTP/2 waits for the peer's SETTINGS (its stream limit) */
     c->state = C_READY;
     int rv = c->proto->init(c);
     if (rv != 0) {

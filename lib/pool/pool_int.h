@@ -76,6 +76,7 @@ struct hxc__conn {
     int negotiating;     /* counted in o->negotiating until the protocol is known */
     int idle;            /* in pool->idle_lru */
     int closing;
+    uint32_t goaway_error; /* HTTP/2: error code of a GOAWAY received, 0 if none or NO_ERROR */
     hxc__list exchanges;
     unsigned nexchanges;
     hxc__exchange *bound; /* the exchange that opened it, while connecting */
@@ -129,6 +130,8 @@ void hxc__pool_phase(hxc__exchange *ex, enum phase ph);
 void hxc__pool_conn_update(hxc__conn *c);
 /** Closes and frees the connection; its exchanges must have been finished. */
 void hxc__pool_conn_close(hxc__conn *c, int graceful);
+/** The protocol of a connection is settled (HTTP/2: the peer's SETTINGS arrived). */
+void hxc__pool_conn_negotiated(hxc__conn *c);
 /** Puts `ex` back at the head of its queue; `fresh` for a new connection only. */
 void hxc__pool_retry(hxc__exchange *ex, int fresh);
 /** The first (HTTP/1.1: the only) exchange on the connection, or NULL. */

@@ -125,6 +125,11 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
             h->ev->on_goaway(h->ud, f->goaway.last_stream_id, f->goaway.error_code);
         return 0;
     }
+    if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) {
+        if (h->ev->on_settings)
+            h->ev->on_settings(h->ud);
+        return 0;
+    }
     if (f->hd.type == NGHTTP2_HEADERS) {
         stream *st = stream_of(h, f->hd.stream_id);
         if (st && !st->err && st->got_final && !st->in_trailers &&

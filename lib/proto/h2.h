@@ -34,6 +34,8 @@ typedef struct hxc__h2_events {
     void (*on_close)(void *sud, int err, uint32_t code, int refused, const char *detail);
     /** The peer sent GOAWAY (called once per GOAWAY frame). */
     void (*on_goaway)(void *ud, int32_t last_stream_id, uint32_t code);
+    /** The peer's SETTINGS arrived (its stream limit may have changed). */
+    void (*on_settings)(void *ud);
 } hxc__h2_events;
 
 typedef struct hxc__h2_limits {
