@@ -554,10 +554,34 @@ void hxc__transport_times_get(const hxc__transport *t, hxc__transport_times *out
     *out = t->times;
 }
 
+/* Last words (an HTTP/2 GOAWAY): one nonblocking attempt, no callbacks. */
+static void flush_quietly(hxc__transport *t)
+{
+    for (int i = 0; i < 8 && evbuffer_get_length(t->out) > 0; i++) {
+        size_t len = evbuffer_get_length(t->out);
+        if (len > 16384)
+            len = 16384;
+        unsigned char *p = evbuffer_pullup(t->out, (ev_ssize_t)len);
+        ssize_t n;
+        if (t->ssl) {
+            ERR_clear_error();
+            int rv = SSL_write(t->ssl, p, (int)len);
+            n = rv > 0 ? rv : -1;
+        } else {
+            n = send(t->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
+        if (n <= 0)
+            break;
+        evbuffer_drain(t->out, (size_t)n);
+    }
+}
+
 void hxc__transport_free(hxc__transport *t, int graceful)
 {
     if (t == NULL)
         return;
+    if (graceful && t->state == ST_OPEN && t->fd >= 0)
+        flush_quietly(t);
     if (t->dead_flag)
         *t->dead_flag = 1;
     hxc__defer_cancel(&t->kick);

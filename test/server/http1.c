@@ -275,8 +275,9 @@ static void start_timer(conn *c, event_callback_fn fn, long ms)
 static void route_stats(conn *c)
 {
     char b[200];
-    snprintf(b, sizeof(b), "{\"connections\":%ld,\"tls_connections\":%ld,\"requests\":%ld}",
-             c->srv->connections, c->srv->tls_connections, c->srv->requests);
+    snprintf(b, sizeof(b),
+             "{\"connections\":%ld,\"tls_connections\":%ld,\"requests\":%ld,\"goaways\":%ld}",
+             c->srv->connections, c->srv->tls_connections, c->srv->requests, c->srv->goaways);
     respond(c, 200, "Content-Type: application/json\r\n", b, strlen(b));
 }
 
@@ -415,7 +416,7 @@ static void route(conn *c)
     } else if (!strcmp(path, "/stats")) {
         route_stats(c);
     } else if (!strcmp(path, "/stats/reset")) {
-        c->srv->connections = c->srv->tls_connections = c->srv->requests = 0;
+        c->srv->connections = c->srv->tls_connections = c->srv->requests = c->srv->goaways = 0;
         respond_text(c, 200, "reset\n");
     } else if (!strcmp(path, "/tls-info")) {
         /* What the client's TLS handshake carried: SNI and ALPN. */
@@ -594,9 +595,53 @@ static void process(conn *c)
     }
 }
 
+/* HTTP/2? ALPN h2 on TLS, or the connection preface on cleartext. */
+static int switch_to_h2(conn *c)
+{
+    if (c->requests > 0 || c->busy)
+        return 0;
+    int h2 = 0;
+    if (c->tls) {
+        SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+        const unsigned char *p = NULL;
+        unsigned len = 0;
+        if (ssl)
+            SSL_get0_alpn_selected(ssl, &p, &len);
+        h2 = len == 2 && memcmp(p, "h2", 2) == 0;
+    } else {
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        static const char preface[] = "PRI * HTTP/2.0";
+        size_t n = evbuffer_get_length(in);
+        if (n < sizeof(preface) - 1)
+            return n > 0 && memcmp(evbuffer_pullup(in, -1), preface, n) == 0 ? -1 : 0;
+        h2 = memcmp(evbuffer_pullup(in, (ev_ssize_t)sizeof(preface) - 1), preface,
+                    sizeof(preface) - 1) == 0;
+    }
+    if (!h2)
+        return 0;
+    struct bufferevent *bev = c->bev;
+    ts_server *s = c->srv;
+    c->bev = NULL;
+    /* Hand the socket over: free our state, keep the bufferevent. */
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        all_conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    str_free(&c->url);
+    str_free(&c->raw_headers);
+    str_free(&c->body);
+    free(c);
+    ts_http2_takeover(s, bev);
+    return 1;
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
     (void)bev;
+    if (switch_to_h2(arg) != 0)
+        return;
     process(arg);
 }
 

@@ -34,6 +34,17 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
         unsigned l = in[i];
         if (i + 1 + l > inlen)
             break;
+        if (l == 2 && memcmp(in + i + 1, "h2", 2) == 0) {
+            *out = in + i + 1; /* h2 first when offered */
+            *outlen = (unsigned char)l;
+            return SSL_TLSEXT_ERR_OK;
+        }
+        i += 1 + l;
+    }
+    for (unsigned i = 0; i < inlen;) {
+        unsigned l = in[i];
+        if (i + 1 + l > inlen)
+            break;
         if (l == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
             *out = in + i + 1;
             *outlen = (unsigned char)l;
@@ -129,6 +140,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: hxc-testserver [--host ADDR] [--http-port N] [--https-port N]\n"
                     "         [--cert FILE --key FILE] [--drop-request-after K] [--quiet]\n"
+                    "         [--h2-max-streams N] [--h2-goaway-after K]\n"
                     "       hxc-testserver --make-certs DIR\n");
     exit(2);
 }
@@ -138,6 +150,7 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1", *cert = NULL, *key = NULL;
     int http_port = -1, https_port = -1;
     srv.drop_after = -1;
+    srv.h2_max_streams = 100;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -155,6 +168,10 @@ int main(int argc, char **argv)
             key = v, i++;
         else if (strcmp(a, "--drop-request-after") == 0 && v)
             srv.drop_after = atol(v), i++;
+        else if (strcmp(a, "--h2-max-streams") == 0 && v)
+            srv.h2_max_streams = atol(v), i++;
+        else if (strcmp(a, "--h2-goaway-after") == 0 && v)
+            srv.h2_goaway_after = atol(v), i++;
         else if (strcmp(a, "--quiet") == 0)
             srv.quiet = 1;
         else

@@ -186,7 +186,7 @@ int testsrv_stats(const testsrv *s, long *conns, long *tls, long *reqs)
     if (get(s, "/stats", resp, sizeof(resp)) != 0)
         return -1;
     const char *b = strstr(resp, "\r\n\r\n");
-    if (b == NULL || sscanf(b + 4, "{\"connections\":%ld,\"tls_connections\":%ld,\"requests\":%ld}",
+    if (b == NULL || sscanf(b + 4, "{\"connections\":%ld,\"tls_connections\":%ld,\"requests\":%ld",
                             conns, tls, reqs) != 3)
         return -1;
     return 0;
@@ -196,4 +196,14 @@ int testsrv_stats_reset(const testsrv *s)
 {
     char resp[512];
     return get(s, "/stats/reset", resp, sizeof(resp));
+}
+
+long testsrv_stat(const testsrv *s, const char *name)
+{
+    char resp[1024], key[64];
+    if (get(s, "/stats", resp, sizeof(resp)) != 0)
+        return -1;
+    snprintf(key, sizeof(key), "\"%s\":", name);
+    const char *p = strstr(resp, key);
+    return p ? strtol(p + strlen(key), NULL, 10) : -1;
 }

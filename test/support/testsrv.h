@@ -34,5 +34,7 @@ char *testsrv_url(const testsrv *s, int tls, const char *path, char *buf, size_t
 /** GET /stats over a blocking socket. 0 or -1. */
 int testsrv_stats(const testsrv *s, long *connections, long *tls_connections, long *requests);
 int testsrv_stats_reset(const testsrv *s);
+/** One counter of /stats by name ("goaways", ...), or -1. */
+long testsrv_stat(const testsrv *s, const char *name);
 
 #endif

@@ -1,0 +1,352 @@
+/*
+ * Integration: HTTP/2 against the project's test server: opt-in by ALPN,
+ * prior knowledge (h2c), multiplexing and session counts, the peer's stream
+ * limit, RST_STREAM codes, REFUSED_STREAM and GOAWAY retries, cancellation
+ * and timeouts of single streams on a session that carries on.
+ */
+#include <unistd.h>
+
+#include "itest.h"
+
+static char ca[512];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(ca, sizeof(ca), "%s/ca.pem", testsrv_certs_dir());
+    return 0;
+}
+
+static void h2c_config(hxc_client_config *cfg)
+{
+    hxc_client_config_init(cfg);
+    cfg->http2_prior_knowledge = 1;
+}
+
+typedef struct counter {
+    int done, ok, failed;
+    int first_err;
+} counter;
+
+static void count_cb(hxc_response *r, int err, void *ud)
+{
+    counter *c = ud;
+    c->done++;
+    if (err == 0 && hxc_response_status(r) == 200 &&
+        strcmp(hxc_response_http_version(r), "HTTP/2") == 0)
+        c->ok++;
+    else {
+        c->failed++;
+        if (!c->first_err)
+            c->first_err = err;
+    }
+}
+
+static void burst(itest *t, const char *url, int n, counter *c)
+{
+    for (int i = 0; i < n; i++) {
+        hxc_request *req;
+        assert_int_equal(hxc_request_new(&req, "GET", url), 0);
+        assert_int_equal(hxc_client_send(t->client, req, count_cb, c), 0);
+    }
+    for (int i = 0; c->done < n && i < 1000000; i++)
+        event_base_loop(t->base, EVLOOP_ONCE);
+    assert_int_equal(c->done, n);
+}
+
+static void test_alpn_opt_in(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start_tls(&s, "server", NULL), 0);
+    char url[128];
+    snprintf(url, sizeof(url), "https://localhost:%d/hello", s.https_port);
+    hxc_client_config cfg;
+    hxc_client_config_init(&cfg);
+    cfg.ca_file = ca;
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *f = itest_fetch(t.client, "GET", url, NULL);
+    itest_assert_ok(f, 200);
+    assert_string_equal(hxc_response_http_version(hxc_future_response(f)), "HTTP/1.1");
+    hxc_future_free(f);
+    itest_close(&t);
+
+    cfg.http2 = 1;
+    itest_open(&t, &cfg);
+    f = itest_fetch(t.client, "GET", url, NULL);
+    itest_assert_ok(f, 200);
+    assert_string_equal(hxc_response_http_version(hxc_future_response(f)), "HTTP/2");
+    assert_string_equal((const char *)hxc_response_body(hxc_future_response(f), NULL), "hello\n");
+    hxc_timings tm;
+    hxc_response_timings(hxc_future_response(f), &tm);
+    assert_true(tm.tls > 0);
+    hxc_future_free(f);
+    /* http:// without prior knowledge stays HTTP/1.1, as in HTTPX. */
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/hello", s.http_port);
+    f = itest_fetch(t.client, "GET", url, NULL);
+    itest_assert_ok(f, 200);
+    assert_string_equal(hxc_response_http_version(hxc_future_response(f)), "HTTP/1.1");
+    hxc_future_free(f);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
+static void test_multiplexing_1000_on_one_connection(void **state)
+{
+    (void)state;
+    testsrv s;
+    const char *args[] = {"--h2-max-streams", "1000", NULL};
+    assert_int_equal(testsrv_start(&s, args), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    cfg.http2_max_concurrent_streams = 1000;
+    itest t;
+    itest_open(&t, &cfg);
+    counter c = {0};
+    burst(&t, itest_url(&s, 0, "/bytes/1024"), 1000, &c);
+    assert_int_equal(c.ok, 1000);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_opened, 1);
+    long conns, tls, reqs;
+    assert_int_equal(testsrv_stats(&s, &conns, &tls, &reqs), 0);
+    assert_int_equal(conns, 1 + 1); /* ours + the stats request's */
+    assert_int_equal(reqs, 1000);
+    assert_int_equal(testsrv_stat(&s, "goaways"), 0);
+    itest_close(&t);
+    /* A graceful close says goodbye with GOAWAY. */
+    for (int i = 0; i < 50 && testsrv_stat(&s, "goaways") < 1; i++)
+        usleep(10000);
+    assert_int_equal(testsrv_stat(&s, "goaways"), 1);
+    testsrv_stop(&s);
+}
+
+static void test_peer_limit_and_new_sessions(void **state)
+{
+    (void)state;
+    testsrv s;
+    const char *args[] = {"--h2-max-streams", "5", NULL};
+    assert_int_equal(testsrv_start(&s, args), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    cfg.max_connections = 1;
+    itest t;
+    itest_open(&t, &cfg);
+    counter c = {0};
+    burst(&t, itest_url(&s, 0, "/delay/20"), 40, &c);
+    assert_int_equal(c.ok, 40);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_opened, 1);
+    itest_close(&t);
+
+    /* Room for more connections: a new session opens only when the others are full. */
+    cfg.max_connections = 10;
+    itest_open(&t, &cfg);
+    counter d = {0};
+    burst(&t, itest_url(&s, 0, "/delay/200"), 20, &d);
+    assert_int_equal(d.ok, 20);
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_opened, 4);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
+static hxc_future *h2_fetch(itest *t, const testsrv *s, const char *path)
+{
+    return itest_fetch(t->client, "GET", itest_url(s, 0, path), NULL);
+}
+
+static void test_stream_reset_keeps_session(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *f = h2_fetch(&t, &s, "/reset?code=8");
+    itest_assert_err(f, HXC_ESTREAM_RESET);
+    assert_non_null(strstr(hxc_response_error_detail(hxc_future_response(f)), "CANCEL"));
+    hxc_future_free(f);
+    f = h2_fetch(&t, &s, "/reset-mid?code=2");
+    itest_assert_err(f, HXC_ESTREAM_RESET);
+    assert_non_null(strstr(hxc_response_error_detail(hxc_future_response(f)), "INTERNAL_ERROR"));
+    hxc_future_free(f);
+    f = h2_fetch(&t, &s, "/hello");
+    itest_assert_ok(f, 200);
+    assert_int_equal(hxc_response_connection_id(hxc_future_response(f)), 1);
+    hxc_future_free(f);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.requests_retried, 0);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
+static void test_refused_stream_retried_with_a_budget(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *f = itest_fetch(t.client, "POST", itest_url(&s, 0, "/reset?code=7"), "body");
+    itest_assert_err(f, HXC_ESTREAM_RESET);
+    assert_non_null(strstr(hxc_response_error_detail(hxc_future_response(f)), "REFUSED_STREAM"));
+    hxc_future_free(f);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.requests_retried, 3); /* any method: unprocessed; then it gives up */
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
+static void test_goaway_streams_above_last_id_retried(void **state)
+{
+    (void)state;
+    testsrv s;
+    const char *args[] = {"--h2-goaway-after", "5", NULL};
+    assert_int_equal(testsrv_start(&s, args), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    itest t;
+    itest_open(&t, &cfg);
+    counter c = {0};
+    burst(&t, itest_url(&s, 0, "/delay/50"), 20, &c);
+    assert_int_equal(c.ok, 20);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_true(st.connections_opened >= 4); /* each session takes 5 */
+    assert_true(st.requests_retried >= 15);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
+static void test_goaway_error_not_retried(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *f = h2_fetch(&t, &s, "/goaway-error");
+    itest_assert_err(f, HXC_EPROTO_REMOTE);
+    assert_non_null(strstr(hxc_response_error_detail(hxc_future_response(f)), "GOAWAY"));
+    hxc_future_free(f);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.requests_retried, 0);
+    /* A graceful GOAWAY: this stream is answered, the next request uses a new session. */
+    f = h2_fetch(&t, &s, "/goaway");
+    itest_assert_ok(f, 200);
+    uint64_t id = hxc_response_connection_id(hxc_future_response(f));
+    hxc_future_free(f);
+    f = h2_fetch(&t, &s, "/hello");
+    itest_assert_ok(f, 200);
+    assert_true(hxc_response_connection_id(hxc_future_response(f)) > id);
+    hxc_future_free(f);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
+static void test_bodies_trailers_limits(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    cfg.max_response_body_bytes = 500000;
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *f = h2_fetch(&t, &s, "/bytes/400000");
+    itest_assert_ok(f, 200);
+    size_t len;
+    const uint8_t *b = hxc_response_body(hxc_future_response(f), &len);
+    assert_int_equal(len, 400000);
+    assert_int_equal(b[399999], 'a' + 399999 % 26);
+    hxc_future_free(f);
+    f = h2_fetch(&t, &s, "/trailers");
+    itest_assert_ok(f, 200);
+    assert_string_equal(hxc_headers_get(hxc_response_trailers(hxc_future_response(f)), "X-Trailer"),
+                        "yes");
+    hxc_future_free(f);
+    f = h2_fetch(&t, &s, "/bytes/600000");
+    itest_assert_err(f, HXC_EBODY_TOO_LARGE);
+    hxc_future_free(f);
+    f = itest_fetch(t.client, "POST", itest_url(&s, 0, "/echo"), "posted over h2");
+    itest_assert_ok(f, 200);
+    const char *e = (const char *)hxc_response_body(hxc_future_response(f), &len);
+    assert_true(strncmp(e, "POST /echo\n", 11) == 0);
+    assert_non_null(strstr(e, "content-length: 14\n"));
+    assert_non_null(strstr(e, "user-agent: hxc/"));
+    assert_true(len > 14 && memcmp(e + len - 14, "posted over h2", 14) == 0);
+    hxc_future_free(f);
+    f = h2_fetch(&t, &s, "/status/204");
+    itest_assert_ok(f, 204);
+    hxc_future_free(f);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_opened, 1); /* the body limit reset only its stream */
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
+static void test_cancel_and_timeout_one_stream(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *ok = itest_fetch(t.client, "GET", itest_url(&s, 0, "/hello"), NULL);
+    itest_assert_ok(ok, 200);
+    hxc_future_free(ok);
+    hxc_future *hang = itest_start(t.client, "GET", itest_url(&s, 0, "/hang"), NULL);
+    hxc_future *other = itest_fetch(t.client, "GET", itest_url(&s, 0, "/hello"), NULL);
+    itest_assert_ok(other, 200);
+    hxc_future_free(other);
+    hxc_future_cancel(hang);
+    assert_int_equal(hxc_future_wait(hang), HXC_ECANCELLED);
+    hxc_future_free(hang);
+    hxc_request *req;
+    assert_int_equal(hxc_request_new(&req, "GET", itest_url(&s, 0, "/hang")), 0);
+    assert_int_equal(hxc_request_set_timeout(req, HXC_TIMEOUT_READ, 0.3), 0);
+    hxc_future *slow = hxc_client_request(t.client, req);
+    assert_int_equal(hxc_future_wait(slow), HXC_ETIMEOUT_READ);
+    hxc_future_free(slow);
+    hxc_future *after = itest_fetch(t.client, "GET", itest_url(&s, 0, "/hello"), NULL);
+    itest_assert_ok(after, 200);
+    assert_int_equal(hxc_response_connection_id(hxc_future_response(after)), 1);
+    hxc_future_free(after);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_opened, 1);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_alpn_opt_in),
+        cmocka_unit_test(test_multiplexing_1000_on_one_connection),
+        cmocka_unit_test(test_peer_limit_and_new_sessions),
+        cmocka_unit_test(test_stream_reset_keeps_session),
+        cmocka_unit_test(test_refused_stream_retried_with_a_budget),
+        cmocka_unit_test(test_goaway_streams_above_last_id_retried),
+        cmocka_unit_test(test_goaway_error_not_retried),
+        cmocka_unit_test(test_bodies_trailers_limits),
+        cmocka_unit_test(test_cancel_and_timeout_one_stream),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
