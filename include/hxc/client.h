@@ -72,6 +72,11 @@ typedef struct hxc_client_config {
                                                 SETTINGS_MAX_CONCURRENT_STREAMS (100) */
     uint32_t http2_stream_window;          /**< initial receive window of a stream (4 MiB) */
     uint32_t http2_connection_window;      /**< receive window of a session (16 MiB) */
+
+    /* Load testing (h2load's -c and -m) */
+    unsigned exact_connections; /**< > 0: open exactly this many connections to each origin
+                                     at once and spread requests evenly over them, with
+                                     http2_max_concurrent_streams streams each (default 0) */
 } hxc_client_config;
 
 /** Fills `cfg` with the defaults listed above. */

@@ -68,6 +68,13 @@ HXC_EXTERN int hxc_request_set_body_static(hxc_request *req, const void *data, s
 /** Overrides one of the client's timeouts for this request (seconds, 0 = none). */
 HXC_EXTERN int hxc_request_set_timeout(hxc_request *req, enum hxc_timeout which,
                                        double seconds);
+/**
+ * Sets the request's priority the RFC 9218 way: a `priority` header field
+ * with urgency 0 (highest) to 7 (lowest; default 3) and the incremental flag,
+ * sent on every protocol version (HTTP/2 servers such as h2o and nginx act
+ * on it). Replaces an earlier priority. HXC_EINVAL for an urgency out of range.
+ */
+HXC_EXTERN int hxc_request_set_priority(hxc_request *req, int urgency, int incremental);
 /** Caps the buffered response body of this request (bytes, 0 = no cap). */
 HXC_EXTERN int hxc_request_set_max_body(hxc_request *req, uint64_t max_bytes);
 

@@ -160,6 +160,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     pc.h2_max_streams = cfg->http2_max_concurrent_streams;
     pc.h2_stream_window = cfg->http2_stream_window;
     pc.h2_conn_window = cfg->http2_connection_window;
+    pc.exact_conns = cfg->exact_connections;
     rv = hxc__pool_new(&c->pool, &c->r, &pc, c->tls);
     if (rv != 0)
         goto fail;

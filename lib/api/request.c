@@ -3,6 +3,7 @@
  * here, before it can reach any protocol encoder.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -139,6 +140,15 @@ int hxc_request_set_timeout(hxc_request *r, enum hxc_timeout which, double secon
         return HXC_EINVAL;
     r->timeouts[which] = seconds;
     return 0;
+}
+
+int hxc_request_set_priority(hxc_request *r, int urgency, int incremental)
+{
+    if (r == NULL || urgency < 0 || urgency > 7)
+        return HXC_EINVAL;
+    char v[16];
+    snprintf(v, sizeof(v), incremental ? "u=%d, i" : "u=%d", urgency);
+    return hxc_request_set_header(r, "priority", v);
 }
 
 int hxc_request_set_max_body(hxc_request *r, uint64_t max_bytes)

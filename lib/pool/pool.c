@@ -371,10 +371,13 @@ static void dequeue(hxc__exchange *ex)
         hxc__list_remove(&ex->o->wait_node);
 }
 
-/* A connection of the origin that can take `ex` now, or NULL. */
+/* A connection of the origin that can take `ex` now, or NULL: the first with
+ * room, or in exact mode (load testing) the least loaded, to spread evenly. */
 static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
 {
     hxc__list *n, *t;
+    hxc__conn *best = NULL;
+    int spread = o->nconns > 0 && ex->pool->cfg.exact_conns > 0;
     HXC__LIST_FOREACH_SAFE(n, t, &o->avail)
     {
         hxc__conn *c = HXC__LIST_ENTRY(n, hxc__conn, avail_node);
@@ -384,17 +387,23 @@ static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
             hxc__pool_conn_close(c, 0); /* found dead before use: dropped, nothing fails */
             continue;
         }
-        if (c->proto->capacity(c) > 0)
+        if (c->proto->capacity(c) == 0)
+            continue;
+        if (!spread)
             return c;
+        if (best == NULL || c->nexchanges < best->nexchanges)
+            best = c;
     }
-    return NULL;
+    return best;
 }
 
 static void dispatch_origin(hxc__pool *p, hxc__origin *o)
 {
+    unsigned exact = p->cfg.exact_conns;
     while (!hxc__list_empty(&o->queue)) {
         hxc__exchange *ex = HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node);
-        hxc__conn *c = pick(o, ex);
+        /* Exact mode opens its connections first, whatever the others could take. */
+        hxc__conn *c = exact && o->nconns < exact ? NULL : pick(o, ex);
         if (c != NULL) {
             dequeue(ex);
             p->nactive++;
@@ -402,10 +411,15 @@ static void dispatch_origin(hxc__pool *p, hxc__origin *o)
                 hxc__pool_conn_update(c);
             continue;
         }
-        if (o->negotiating > 0)
-            return; /* wait: that connection may carry them all */
-        if (o->nconns >= per_host_limit(p))
-            return;
+        if (exact) {
+            if (o->nconns >= exact)
+                return; /* exactly that many: wait for room on them */
+        } else {
+            if (o->negotiating > 0)
+                return; /* wait: that connection may carry them all */
+            if (o->nconns >= per_host_limit(p))
+                return;
+        }
         if (p->nconns >= p->cfg.max_connections) {
             if (hxc__list_empty(&p->idle_lru))
                 return;

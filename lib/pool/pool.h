@@ -33,6 +33,7 @@ typedef struct hxc__pool_config {
     unsigned h2_max_streams;   /* our cap per session (0: the peer's) */
     uint32_t h2_stream_window; /* initial stream receive window */
     uint32_t h2_conn_window;   /* connection receive window */
+    unsigned exact_conns;      /* load testing: exactly this many per origin (0: off) */
 } hxc__pool_config;
 
 int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg,

@@ -153,9 +153,82 @@ static void test_peer_limit_and_new_sessions(void **state)
     testsrv_stop(&s);
 }
 
+typedef struct spread {
+    int done;
+    int per_conn[16];
+} spread;
+
+static void spread_cb(hxc_response *r, int err, void *ud)
+{
+    spread *sp = ud;
+    sp->done++;
+    uint64_t id = hxc_response_connection_id(r);
+    if (err == 0 && id > 0 && id < 16)
+        sp->per_conn[id]++;
+}
+
+static void test_exact_connections_and_streams(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    cfg.exact_connections = 4;           /* h2load -c 4 */
+    cfg.http2_max_concurrent_streams = 10; /* h2load -m 10 */
+    itest t;
+    itest_open(&t, &cfg);
+    spread sp;
+    memset(&sp, 0, sizeof(sp));
+    for (int i = 0; i < 40; i++) {
+        hxc_request *req;
+        assert_int_equal(hxc_request_new(&req, "GET", itest_url(&s, 0, "/delay/100")), 0);
+        assert_int_equal(hxc_client_send(t.client, req, spread_cb, &sp), 0);
+    }
+    for (int i = 0; sp.done < 40 && i < 100000; i++)
+        event_base_loop(t.base, EVLOOP_ONCE);
+    assert_int_equal(sp.done, 40);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_opened, 4);
+    for (int id = 1; id <= 4; id++)
+        assert_int_equal(sp.per_conn[id], 10);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
 static hxc_future *h2_fetch(itest *t, const testsrv *s, const char *path)
 {
     return itest_fetch(t->client, "GET", itest_url(s, 0, path), NULL);
+}
+
+static void test_settings_change_mid_session(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    cfg.max_connections = 1;
+    itest t;
+    itest_open(&t, &cfg);
+    counter c = {0};
+    burst(&t, itest_url(&s, 0, "/delay/50"), 20, &c);
+    assert_int_equal(c.ok, 20);
+    assert_int_equal(testsrv_stat(&s, "max_open_streams"), 20);
+    hxc_future *f = itest_fetch(t.client, "GET", itest_url(&s, 0, "/settings?max=3"), NULL);
+    itest_assert_ok(f, 200);
+    hxc_future_free(f);
+    assert_int_equal(testsrv_stats_reset(&s), 0);
+    counter d = {0};
+    burst(&t, itest_url(&s, 0, "/delay/50"), 20, &d);
+    assert_int_equal(d.ok, 20);
+    assert_int_equal(testsrv_stat(&s, "max_open_streams"), 3); /* the new limit was honoured */
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_opened, 1);
+    itest_close(&t);
+    testsrv_stop(&s);
 }
 
 static void test_stream_reset_keeps_session(void **state)
@@ -289,6 +362,18 @@ static void test_bodies_trailers_limits(void **state)
     assert_non_null(strstr(e, "user-agent: hxc/"));
     assert_true(len > 14 && memcmp(e + len - 14, "posted over h2", 14) == 0);
     hxc_future_free(f);
+    /* RFC 9218 priority travels as a header field. */
+    hxc_request *req;
+    assert_int_equal(hxc_request_new(&req, "GET", itest_url(&s, 0, "/echo")), 0);
+    assert_int_equal(hxc_request_set_priority(req, 8, 0), HXC_EINVAL);
+    assert_int_equal(hxc_request_set_priority(req, 5, 0), 0);
+    assert_int_equal(hxc_request_set_priority(req, 1, 1), 0); /* replaces */
+    f = hxc_client_request(t.client, req);
+    assert_int_equal(hxc_future_wait(f), 0);
+    e = (const char *)hxc_response_body(hxc_future_response(f), &len);
+    assert_non_null(strstr(e, "\npriority: u=1, i\n"));
+    assert_null(strstr(e, "u=5"));
+    hxc_future_free(f);
     f = h2_fetch(&t, &s, "/status/204");
     itest_assert_ok(f, 204);
     hxc_future_free(f);
@@ -341,12 +426,14 @@ int main(void)
         cmocka_unit_test(test_alpn_opt_in),
         cmocka_unit_test(test_multiplexing_1000_on_one_connection),
         cmocka_unit_test(test_peer_limit_and_new_sessions),
+        cmocka_unit_test(test_settings_change_mid_session),
         cmocka_unit_test(test_stream_reset_keeps_session),
         cmocka_unit_test(test_refused_stream_retried_with_a_budget),
         cmocka_unit_test(test_goaway_streams_above_last_id_retried),
         cmocka_unit_test(test_goaway_error_not_retried),
         cmocka_unit_test(test_bodies_trailers_limits),
         cmocka_unit_test(test_cancel_and_timeout_one_stream),
+        cmocka_unit_test(test_exact_connections_and_streams),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

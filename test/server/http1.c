@@ -276,8 +276,10 @@ static void route_stats(conn *c)
 {
     char b[200];
     snprintf(b, sizeof(b),
-             "{\"connections\":%ld,\"tls_connections\":%ld,\"requests\":%ld,\"goaways\":%ld}",
-             c->srv->connections, c->srv->tls_connections, c->srv->requests, c->srv->goaways);
+             "{\"connections\":%ld,\"tls_connections\":%ld,\"requests\":%ld,\"goaways\":%ld,"
+             "\"max_open_streams\":%ld}",
+             c->srv->connections, c->srv->tls_connections, c->srv->requests, c->srv->goaways,
+             c->srv->max_open_streams);
     respond(c, 200, "Content-Type: application/json\r\n", b, strlen(b));
 }
 
@@ -417,6 +419,7 @@ static void route(conn *c)
         route_stats(c);
     } else if (!strcmp(path, "/stats/reset")) {
         c->srv->connections = c->srv->tls_connections = c->srv->requests = c->srv->goaways = 0;
+        c->srv->max_open_streams = 0;
         respond_text(c, 200, "reset\n");
     } else if (!strcmp(path, "/tls-info")) {
         /* What the client's TLS handshake carried: SNI and ALPN. */

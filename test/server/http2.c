@@ -8,6 +8,7 @@
  *   /trailers            body then trailers x-trailer: yes
  *   /reset?code=N        RST_STREAM(N) before any response
  *   /reset-mid?code=N    headers and 1000 bytes, then RST_STREAM(N)
+ *   /settings?max=N      new SETTINGS_MAX_CONCURRENT_STREAMS mid-session
  *   /goaway              GOAWAY(NO_ERROR, last = this stream), answers it, closes when done
  *   /goaway-error        GOAWAY(ENHANCE_YOUR_CALM, last = 0), then closes
  *   /no-status           HEADERS without :status-worthy final response (a 103 then END_STREAM)
@@ -42,6 +43,7 @@ typedef struct h2stream {
 } h2stream;
 
 struct h2conn {
+    long open;
     ts_server *srv;
     struct bufferevent *bev;
     nghttp2_session *s;
@@ -196,6 +198,12 @@ static void route(h2stream *st)
         nghttp2_submit_data(hc->s, NGHTTP2_FLAG_NONE, st->id, &prd);
         nghttp2_submit_rst_stream(hc->s, NGHTTP2_FLAG_NONE, st->id,
                                   (uint32_t)num(qparam(st->path, "code"), 2));
+    } else if (!strcmp(path, "/settings")) {
+        /* A mid-session change of our stream limit. */
+        nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
+                                        (uint32_t)num(qparam(st->path, "max"), 100)}};
+        nghttp2_submit_settings(hc->s, NGHTTP2_FLAG_NONE, iv, 1);
+        respond(st, 200, "settings\n", 9);
     } else if (!strcmp(path, "/goaway")) {
         nghttp2_submit_goaway(hc->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR, NULL, 0);
         hc->closing = 1;
@@ -208,9 +216,9 @@ static void route(h2stream *st)
         char b[200];
         int n = snprintf(b, sizeof(b),
                          "{\"connections\":%ld,\"tls_connections\":%ld,\"requests\":%ld,"
-                         "\"goaways\":%ld}",
+                         "\"goaways\":%ld,\"max_open_streams\":%ld}",
                          hc->srv->connections, hc->srv->tls_connections, hc->srv->requests,
-                         hc->srv->goaways);
+                         hc->srv->goaways, hc->srv->max_open_streams);
         respond(st, 200, b, (size_t)n);
     } else {
         respond(st, 404, "not found\n", 10);
@@ -230,6 +238,8 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
     st->hc = hc;
     st->id = f->hd.stream_id;
     hc->streams++;
+    if (++hc->open > hc->srv->max_open_streams)
+        hc->srv->max_open_streams = hc->open;
     nghttp2_session_set_stream_user_data(s, st->id, st);
     return 0;
 }
@@ -289,6 +299,7 @@ static int on_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
     if (st == NULL)
         return 0;
     nghttp2_session_set_stream_user_data(s, id, NULL);
+    st->hc->open--;
     if (st->timer)
         event_free(st->timer);
     free(st->hdrs);

@@ -23,6 +23,7 @@ typedef struct ts_server {
     long requests;
     long open_conns;
     long goaways;         /* HTTP/2 GOAWAY frames received from clients */
+    long max_open_streams; /* HTTP/2: most streams open at once on one connection */
     long h2_max_streams;  /* SETTINGS_MAX_CONCURRENT_STREAMS we announce */
     long h2_goaway_after; /* GOAWAY after this many streams of a connection (0: never) */
 } ts_server;
