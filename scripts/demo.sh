@@ -56,6 +56,21 @@ head -n 3 "$OUT/tls.json"
 echo "   ..."
 summary "$OUT/tls.json"
 echo
+echo "== the same 200 requests with HTTP/2 offered by ALPN: streams multiplexed on few connections"
+echo "   \$ hxc --http2 --json --repeat 200 --parallel 200 --cacert test-ca.pem https://localhost:$HTTPS/bytes/1024"
+"$HXC" --http2 --json --repeat 200 --parallel 200 --cacert "$CERTS/ca.pem" \
+    "https://localhost:$HTTPS/bytes/1024" > "$OUT/h2.json"
+head -n 3 "$OUT/h2.json"
+echo "   ..."
+summary "$OUT/h2.json"
+echo
+echo "== HTTP/2 over cleartext by prior knowledge (h2c), 1000 concurrent requests"
+echo "   \$ hxc --http2-prior-knowledge --json --repeat 1000 --parallel 1000 http://127.0.0.1:$HTTP/bytes/1024"
+"$HXC" --http2-prior-knowledge --json --repeat 1000 --parallel 1000 \
+    "http://127.0.0.1:$HTTP/bytes/1024" > "$OUT/h2c.json"
+summary "$OUT/h2c.json"
+echo "   (the server allows 100 concurrent streams per connection: sessions open as they fill)"
+echo
 echo "== faults are errors with a category, never a crash; the other requests go on"
 echo "   \$ hxc --json --read-timeout 0.5 .../hello .../hang .../bad/chunk-size .../status/404"
 "$HXC" --json --read-timeout 0.5 "http://127.0.0.1:$HTTP/hello" "http://127.0.0.1:$HTTP/hang" \
