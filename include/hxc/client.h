@@ -26,6 +26,16 @@ extern "C" {
 #endif
 
 /**
+ * HTTP/2 server push: called for each PUSH_PROMISE (from the loop, like every
+ * callback) with the promised request head. Return 1 to accept the pushed
+ * response, which is then delivered to `push_response` of the config like any
+ * response, or 0 to refuse it (the stream is reset). `promised` is valid during
+ * the call only.
+ */
+typedef int (*hxc_push_promise_cb)(hxc_client *client, const hxc_request *promised,
+                                   void *user_data);
+
+/**
  * Client settings. Initialise with hxc_client_config_init(), then set the
  * fields you need: new fields are added at the end, with defaults, so old
  * code keeps working. Times are seconds; a timeout of 0 means "none".
@@ -77,6 +87,11 @@ typedef struct hxc_client_config {
     unsigned exact_connections; /**< > 0: open exactly this many connections to each origin
                                      at once and spread requests evenly over them, with
                                      http2_max_concurrent_streams streams each (default 0) */
+
+    /* HTTP/2 server push: off (SETTINGS_ENABLE_PUSH = 0) unless push_promise is set. */
+    hxc_push_promise_cb push_promise;   /**< decides on each promise */
+    void (*push_response)(hxc_response *resp, int err, void *user_data); /**< accepted pushes */
+    void *push_user_data;               /**< given to both */
 } hxc_client_config;
 
 /** Fills `cfg` with the defaults listed above. */

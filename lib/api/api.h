@@ -24,6 +24,7 @@ struct hxc_client {
     hxc__list calls;  /* in flight */
     hxc__list done;   /* finished, waiting to be delivered */
     hxc__list futures; /* alive, so they can be detached when the client goes */
+    hxc__list promised; /* pushes waiting for the user's decision */
     hxc__defer deliver;
     hxc__defer close_task;
     int closing;
@@ -40,6 +41,9 @@ struct hxc__call {
     hxc_response_cb cb;
     void *ud;
     hxc_future *future;
+    hxc__list pnode;   /* in client->promised until decided */
+    int push;          /* a server push */
+    int accepted;
 };
 
 struct hxc_response *hxc__response_new(struct hxc_request *req);

@@ -45,12 +45,25 @@ static void deliver_cb(hxc__defer *d, void *arg)
 {
     (void)d;
     hxc_client *c = arg;
+    /* Promises first: a pushed response is delivered only once accepted. */
+    while (!hxc__list_empty(&c->promised)) {
+        hxc__call *call = HXC__LIST_ENTRY(c->promised.next, hxc__call, pnode);
+        hxc__list_remove(&call->pnode);
+        c->in_callback++;
+        call->accepted = c->cfg.push_promise(c, call->resp->req, c->cfg.push_user_data) == 1;
+        c->in_callback--;
+        if (!call->accepted && call->ex != NULL)
+            hxc__pool_cancel(c->pool, call->ex, HXC_ECANCELLED, "push refused");
+    }
     while (!hxc__list_empty(&c->done)) {
         hxc__call *call = HXC__LIST_ENTRY(c->done.next, hxc__call, node);
         hxc__list_remove(&call->node);
         struct hxc_response *resp = call->resp;
         c->in_callback++;
-        if (call->future != NULL) {
+        if (call->push) {
+            if (call->accepted && c->cfg.push_response)
+                c->cfg.push_response(resp, resp->error, c->cfg.push_user_data);
+        } else if (call->future != NULL) {
             hxc__future_settle(call->future, resp, resp->error);
             hxc__future_unref(call->future);
         } else if (call->cb != NULL) {
@@ -72,6 +85,35 @@ static void exchange_done(struct hxc_response *resp, void *arg)
     hxc__list_remove(&call->node);
     hxc__list_insert_tail(&c->done, &call->node);
     hxc__defer_schedule(&c->r, &c->deliver);
+}
+
+/* The pool was offered a pushed response: make its call, ask the user later. */
+static struct hxc_response *push_hook(void *arg, struct hxc_request *promised,
+                                      hxc__exchange_done_cb *cb, void **cb_arg,
+                                      hxc__exchange ***ex_slot)
+{
+    hxc_client *c = arg;
+    if (c->closing || c->cfg.push_promise == NULL) {
+        hxc_request_free(promised);
+        return NULL;
+    }
+    hxc__call *call = hxc__calloc(1, sizeof(*call));
+    struct hxc_response *resp = call ? hxc__response_new(promised) : NULL;
+    if (resp == NULL) {
+        hxc__free(call);
+        hxc_request_free(promised);
+        return NULL;
+    }
+    call->client = c;
+    call->resp = resp;
+    call->push = 1;
+    hxc__list_insert_tail(&c->calls, &call->node);
+    hxc__list_insert_tail(&c->promised, &call->pnode);
+    hxc__defer_schedule(&c->r, &c->deliver);
+    *cb = exchange_done;
+    *cb_arg = call;
+    *ex_slot = &call->ex;
+    return resp;
 }
 
 static void close_task_cb(hxc__defer *d, void *arg)
@@ -161,12 +203,23 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     pc.h2_stream_window = cfg->http2_stream_window;
     pc.h2_conn_window = cfg->http2_connection_window;
     pc.exact_conns = cfg->exact_connections;
+    if (cfg->push_promise != NULL) {
+        pc.push = push_hook;
+        pc.push_arg = c;
+        pc.push_timeouts[HXC_TIMEOUT_CONNECT] = cfg->connect_timeout;
+        pc.push_timeouts[HXC_TIMEOUT_READ] = cfg->read_timeout;
+        pc.push_timeouts[HXC_TIMEOUT_WRITE] = cfg->write_timeout;
+        pc.push_timeouts[HXC_TIMEOUT_POOL] = cfg->pool_timeout;
+        pc.push_timeouts[HXC_TIMEOUT_TOTAL] = cfg->total_timeout;
+        pc.push_max_body = cfg->max_response_body_bytes;
+    }
     rv = hxc__pool_new(&c->pool, &c->r, &pc, c->tls);
     if (rv != 0)
         goto fail;
     hxc__list_init(&c->calls);
     hxc__list_init(&c->done);
     hxc__list_init(&c->futures);
+    hxc__list_init(&c->promised);
     hxc__defer_init(&c->deliver, deliver_cb, c);
     hxc__defer_init(&c->close_task, close_task_cb, c);
     *out = c;

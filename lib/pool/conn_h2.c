@@ -84,7 +84,8 @@ static void ev_close(void *sud, int err, uint32_t code, int refused, const char 
         hxc__pool_finish(ex, HXC_EPROTO_REMOTE, buf);
         return;
     }
-    if (err != 0 && refused && !ex->got_bytes && ex->retries < HXC__MAX_REFUSED_RETRIES) {
+    if (err != 0 && refused && !ex->pushed && !ex->got_bytes &&
+        ex->retries < HXC__MAX_REFUSED_RETRIES) {
         /* Not processed by the server: safe for any method. REFUSED_STREAM on a
          * live session (over its stream limit) may be retried on it; after a
          * GOAWAY the session takes no more streams, so another one is used. */
@@ -109,8 +110,48 @@ static void ev_settings(void *ud)
     hxc__pool_conn_negotiated(ud);
 }
 
+static void *ev_push(void *ud, int32_t id, const struct hxc_headers *h)
+{
+    hxc__conn *c = ud;
+    const char *method = NULL, *scheme = NULL, *authority = NULL, *path = NULL;
+    for (size_t i = 0; i < h->count; i++) {
+        size_t nl;
+        const char *n = hxc__headers_name(h, i, &nl);
+        const char *v = hxc__headers_value(h, i, NULL);
+        if (hxc__strieq(n, nl, ":method"))
+            method = v;
+        else if (hxc__strieq(n, nl, ":scheme"))
+            scheme = v;
+        else if (hxc__strieq(n, nl, ":authority"))
+            authority = v;
+        else if (hxc__strieq(n, nl, ":path"))
+            path = v;
+    }
+    if (!method || !scheme || !authority || !path || path[0] != '/')
+        return NULL;
+    size_t len = strlen(scheme) + strlen(authority) + strlen(path) + 4;
+    char *url = hxc__malloc(len);
+    if (url == NULL)
+        return NULL;
+    snprintf(url, len, "%s://%s%s", scheme, authority, path);
+    struct hxc_request *req = NULL;
+    int rv = hxc_request_new(&req, method, url);
+    hxc__free(url);
+    if (rv != 0)
+        return NULL; /* the promise names something we would never have asked */
+    for (size_t i = 0; i < h->count; i++) {
+        size_t nl, vl;
+        const char *n = hxc__headers_name(h, i, &nl);
+        const char *v = hxc__headers_value(h, i, &vl);
+        if (nl > 0 && n[0] != ':')
+            hxc__headers_add(&req->headers, n, nl, v, vl);
+    }
+    return hxc__pool_adopt_push(c, req, id); /* NULL: refused */
+}
+
 static const hxc__h2_events events = {
     ev_status, ev_header, ev_headers_done, ev_data, ev_trailer, ev_close, ev_goaway, ev_settings,
+    ev_push,
 };
 
 static int write_out(void *wud, const uint8_t *p, size_t n)
@@ -146,6 +187,7 @@ static int init(hxc__conn *c)
     lim.max_streams = p->cfg.h2_max_streams;
     lim.stream_window = p->cfg.h2_stream_window;
     lim.conn_window = p->cfg.h2_conn_window;
+    lim.enable_push = p->cfg.push != NULL;
     hxc__defer_init(&c->flush_task, flush_cb, c);
     int rv = hxc__h2_new(&c->h2, &events, c, &lim);
     if (rv != 0)

@@ -517,6 +517,56 @@ static void unlink_from_conn(hxc__exchange *ex)
     ex->c = NULL;
 }
 
+hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, int32_t id)
+{
+    hxc__pool *p = c->pool;
+    hxc__exchange_done_cb cb;
+    void *cb_arg;
+    hxc__exchange **slot = NULL;
+    /* RFC 9113 8.4: only pushes for the connection's own origin are taken. */
+    if (p->cfg.push == NULL || promised->url.tls != c->o->tls ||
+        promised->url.port != c->o->port || strcmp(promised->url.host, c->o->host) != 0) {
+        hxc_request_free(promised);
+        return NULL;
+    }
+    struct hxc_response *resp = p->cfg.push(p->cfg.push_arg, promised, &cb, &cb_arg, &slot);
+    if (resp == NULL)
+        return NULL;
+    hxc__exchange *ex = hxc__calloc(1, sizeof(*ex));
+    if (slot)
+        *slot = ex; /* the API layer's handle, to refuse it later */
+    if (ex == NULL) {
+        hxc__response_fail(resp, HXC_ENOMEM, "out of memory");
+        cb(resp, cb_arg);
+        return NULL;
+    }
+    ex->pool = p;
+    ex->o = c->o;
+    ex->resp = resp;
+    memcpy(ex->timeouts, p->cfg.push_timeouts, sizeof(ex->timeouts));
+    ex->max_body = p->cfg.push_max_body;
+    ex->cb = cb;
+    ex->arg = cb_arg;
+    ex->t_start = ex->t_active = hxc__now();
+    ex->stream_id = id;
+    ex->pushed = 1;
+    hxc__timer_init(p->r, &ex->total_timer, total_timer_cb, ex);
+    hxc__timer_init(p->r, &ex->phase_timer, phase_timer_cb, ex);
+    if (ex->timeouts[HXC_TIMEOUT_TOTAL] > 0)
+        hxc__timer_start(&ex->total_timer, ex->timeouts[HXC_TIMEOUT_TOTAL]);
+    hxc__list_insert_tail(&c->exchanges, &ex->node);
+    c->nexchanges++;
+    ex->c = c;
+    ex->state = X_ACTIVE;
+    resp->conn_id = c->id;
+    resp->timings.reused = 1;
+    p->nactive++;
+    p->stats.requests_started++;
+    set_idle(c, 0);
+    hxc__pool_phase(ex, PH_READ);
+    return ex;
+}
+
 void hxc__pool_retry(hxc__exchange *ex, int fresh)
 {
     hxc__pool *p = ex->pool;

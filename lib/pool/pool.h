@@ -34,6 +34,14 @@ typedef struct hxc__pool_config {
     uint32_t h2_stream_window; /* initial stream receive window */
     uint32_t h2_conn_window;   /* connection receive window */
     unsigned exact_conns;      /* load testing: exactly this many per origin (0: off) */
+    /* HTTP/2 server push: offered a promised request (owned by the callee from then on),
+     * return the response that will carry it and its done callback, or NULL to refuse. */
+    struct hxc_response *(*push)(void *arg, struct hxc_request *promised,
+                                 hxc__exchange_done_cb *cb, void **cb_arg,
+                                 hxc__exchange ***ex_slot);
+    void *push_arg;
+    double push_timeouts[HXC_TIMEOUT__COUNT];
+    uint64_t push_max_body;
 } hxc__pool_config;
 
 int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg,

@@ -28,6 +28,8 @@ typedef struct stream {
     int err;         /* set by a callback: reset the stream with it */
     const char *detail;
     int closed;
+    int pushed;      /* a promised stream: not one of ours, not counted in `open` */
+    struct hxc_headers promise; /* the promised request, until on_push */
 } stream;
 
 struct hxc__h2 {
@@ -36,6 +38,7 @@ struct hxc__h2 {
     void *ud;
     hxc__h2_limits lim;
     unsigned open;
+    int32_t max_pushed_id;
     int goaway;
     int dead;
 };
@@ -66,8 +69,20 @@ static int stream_fail(hxc__h2 *h, stream *st, int err, const char *detail)
 
 static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
-    (void)s;
     hxc__h2 *h = ud;
+    if (f->hd.type == NGHTTP2_PUSH_PROMISE) {
+        stream *ps = hxc__calloc(1, sizeof(*ps));
+        if (ps == NULL)
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        ps->h = h;
+        ps->id = f->push_promise.promised_stream_id;
+        ps->pushed = 1;
+        hxc__headers_init(&ps->promise);
+        if (ps->id > h->max_pushed_id)
+            h->max_pushed_id = ps->id;
+        nghttp2_session_set_stream_user_data(s, ps->id, ps);
+        return 0;
+    }
     stream *st = stream_of(h, f->hd.stream_id);
     if (st && st->got_final)
         st->in_trailers = 1;
@@ -80,8 +95,19 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     (void)s;
     (void)flags;
     hxc__h2 *h = ud;
+    if (f->hd.type == NGHTTP2_PUSH_PROMISE) {
+        stream *ps = stream_of(h, f->push_promise.promised_stream_id);
+        if (ps == NULL)
+            return 0;
+        ps->header_bytes += nl + vl + 32;
+        if (h->lim.max_header_bytes && ps->header_bytes > h->lim.max_header_bytes)
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* nghttp2 resets the promised stream */
+        return hxc__headers_add(&ps->promise, (const char *)name, nl, (const char *)value, vl) == 0
+                   ? 0
+                   : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     if (f->hd.type != NGHTTP2_HEADERS)
-        return 0; /* PUSH_PROMISE: push is off */
+        return 0;
     stream *st = stream_of(h, f->hd.stream_id);
     if (st == NULL || st->err)
         return 0;
@@ -130,10 +156,26 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
             h->ev->on_settings(h->ud);
         return 0;
     }
+    if (f->hd.type == NGHTTP2_PUSH_PROMISE) {
+        stream *ps = stream_of(h, f->push_promise.promised_stream_id);
+        if (ps == NULL)
+            return 0;
+        void *sud = h->ev->on_push ? h->ev->on_push(h->ud, ps->id, &ps->promise) : NULL;
+        hxc__headers_free(&ps->promise);
+        ps->header_bytes = 0;
+        if (sud == NULL) {
+            ps->closed = 1; /* refused: no events for it */
+            nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, ps->id, NGHTTP2_CANCEL);
+        } else {
+            ps->sud = sud;
+        }
+        return 0;
+    }
     if (f->hd.type == NGHTTP2_HEADERS) {
         stream *st = stream_of(h, f->hd.stream_id);
         if (st && !st->err && st->got_final && !st->in_trailers &&
-            f->headers.cat == NGHTTP2_HCAT_RESPONSE) {
+            (f->headers.cat == NGHTTP2_HCAT_RESPONSE ||
+             f->headers.cat == NGHTTP2_HCAT_PUSH_RESPONSE)) {
             int rv = h->ev->on_headers_done(st->sud);
             if (rv != 0)
                 return stream_fail(h, st, rv, "response rejected after headers");
@@ -173,8 +215,10 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
     if (st == NULL)
         return 0;
     nghttp2_session_set_stream_user_data(h->s, id, NULL);
-    h->open--;
-    if (!st->closed) {
+    if (!st->pushed)
+        h->open--;
+    hxc__headers_free(&st->promise);
+    if (!st->closed && st->sud != NULL) {
         st->closed = 1;
         int err = st->err, refused = 0;
         const char *detail = st->detail;
@@ -239,7 +283,7 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     /* Before the peer's SETTINGS arrive, assume a modest limit (RFC 9113 says 100+). */
     nghttp2_option_set_peer_max_concurrent_streams(opt, 100);
-    nghttp2_option_set_max_reserved_remote_streams(opt, 0);
+    nghttp2_option_set_max_reserved_remote_streams(opt, lim->enable_push ? 100 : 0);
     nghttp2_option_set_max_settings(opt, 64);
     nghttp2_option_set_max_outbound_ack(opt, 1000);
     nghttp2_option_set_max_continuations(opt, 16);
@@ -251,8 +295,8 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
         return HXC_ENOMEM;
     }
     nghttp2_settings_entry iv[] = {
-        {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 0}, /* we accept no pushed streams */
+        {NGHTTP2_SETTINGS_ENABLE_PUSH, lim->enable_push ? 1u : 0u},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, lim->enable_push ? 100u : 0u}, /* pushes */
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, lim->stream_window},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)lim->max_header_bytes},
     };
@@ -460,21 +504,26 @@ typedef struct fail_ctx {
 
 void hxc__h2_fail_all(hxc__h2 *h, int err, const char *detail)
 {
-    /* Walk stream ids we opened: odd numbers below the next id. */
+    /* Walk the stream ids in use: ours are odd and below the next id; pushed
+     * ones are even and at most the last one the peer promised. */
     int32_t next = nghttp2_session_get_next_stream_id(h->s) > 0x7fffffff
                        ? 0x7fffffff
                        : (int32_t)nghttp2_session_get_next_stream_id(h->s);
+    if (h->max_pushed_id + 1 > next)
+        next = h->max_pushed_id + 1;
     h->dead = 1;
-    for (int32_t id = 1; id < next && h->open > 0; id += 2) {
+    for (int32_t id = 1; id < next; id++) {
         stream *st = stream_of(h, id);
         if (st == NULL)
             continue;
         nghttp2_session_set_stream_user_data(h->s, id, NULL);
-        h->open--;
+        if (!st->pushed)
+            h->open--;
         int closed = st->closed;
         void *sud = st->sud;
+        hxc__headers_free(&st->promise);
         hxc__free(st);
-        if (!closed && err != 0)
+        if (!closed && sud != NULL && err != 0)
             h->ev->on_close(sud, err, 0, 0, detail);
     }
 }

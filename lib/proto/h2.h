@@ -36,6 +36,12 @@ typedef struct hxc__h2_events {
     void (*on_goaway)(void *ud, int32_t last_stream_id, uint32_t code);
     /** The peer's SETTINGS arrived (its stream limit may have changed). */
     void (*on_settings)(void *ud);
+    /**
+     * A PUSH_PROMISE (only when push is enabled): `req` holds the promised
+     * request's fields, pseudo-headers included. Return the stream user data
+     * for the pushed response, or NULL to refuse it (RST_STREAM CANCEL).
+     */
+    void *(*on_push)(void *ud, int32_t promised_id, const struct hxc_headers *req);
 } hxc__h2_events;
 
 typedef struct hxc__h2_limits {
@@ -44,6 +50,7 @@ typedef struct hxc__h2_limits {
     unsigned max_streams;     /* our own cap on concurrent streams */
     uint32_t stream_window;   /* initial stream receive window */
     uint32_t conn_window;     /* connection receive window */
+    int enable_push;          /* SETTINGS_ENABLE_PUSH (and room for pushed streams) */
 } hxc__h2_limits;
 
 /** A request to submit; strings need not outlive the call except `body`. */

@@ -197,6 +197,89 @@ static void test_exact_connections_and_streams(void **state)
     testsrv_stop(&s);
 }
 
+typedef struct pushes {
+    int promised, delivered, accept;
+    char last_url[256];
+    char body[64];
+    char version[16];
+} pushes;
+
+static int on_promise(hxc_client *c, const hxc_request *promised, void *ud)
+{
+    (void)c;
+    pushes *p = ud;
+    p->promised++;
+    snprintf(p->last_url, sizeof(p->last_url), "%s %s", hxc_request_method(promised),
+             hxc_request_url(promised));
+    return p->accept;
+}
+
+static void on_pushed(hxc_response *r, int err, void *ud)
+{
+    pushes *p = ud;
+    p->delivered++;
+    assert_int_equal(err, 0);
+    assert_int_equal(hxc_response_status(r), 200);
+    snprintf(p->body, sizeof(p->body), "%s", (const char *)hxc_response_body(r, NULL));
+    snprintf(p->version, sizeof(p->version), "%s", hxc_response_http_version(r));
+}
+
+static void run_push(const testsrv *s, int with_cb, int accept, const char *path, pushes *p)
+{
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    memset(p, 0, sizeof(*p));
+    p->accept = accept;
+    if (with_cb) {
+        cfg.push_promise = on_promise;
+        cfg.push_response = on_pushed;
+        cfg.push_user_data = p;
+    }
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *f = itest_fetch(t.client, "GET", itest_url(s, 0, path), NULL);
+    itest_assert_ok(f, 200);
+    hxc_future_free(f);
+    /* The pushed stream may finish after the main one: let the loop settle. */
+    for (int i = 0; i < 50 && with_cb && accept && p->delivered == 0; i++)
+        event_base_loop(t.base, EVLOOP_ONCE);
+    f = itest_fetch(t.client, "GET", itest_url(s, 0, "/hello"), NULL); /* still fine */
+    itest_assert_ok(f, 200);
+    hxc_future_free(f);
+    itest_close(&t);
+}
+
+static void test_server_push(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    pushes p;
+    /* Off by default: the server is told SETTINGS_ENABLE_PUSH = 0. */
+    run_push(&s, 0, 0, "/push", &p);
+    assert_int_equal(testsrv_stat(&s, "pushes"), 0);
+    /* Accepted: delivered as a response. */
+    run_push(&s, 1, 1, "/push", &p);
+    assert_int_equal(testsrv_stat(&s, "pushes"), 1);
+    assert_int_equal(p.promised, 1);
+    char want[128];
+    snprintf(want, sizeof(want), "GET %s", itest_url(&s, 0, "/pushed"));
+    assert_string_equal(p.last_url, want);
+    assert_int_equal(p.delivered, 1);
+    assert_string_equal(p.body, "pushed\n");
+    assert_string_equal(p.version, "HTTP/2");
+    /* Refused: never delivered. */
+    run_push(&s, 1, 0, "/push", &p);
+    assert_int_equal(p.promised, 1);
+    assert_int_equal(p.delivered, 0);
+    /* A push for another origin is refused before the user is even asked. */
+    run_push(&s, 1, 1, "/push-other", &p);
+    assert_int_equal(testsrv_stat(&s, "pushes"), 3);
+    assert_int_equal(p.promised, 0);
+    assert_int_equal(p.delivered, 0);
+    testsrv_stop(&s);
+}
+
 static hxc_future *h2_fetch(itest *t, const testsrv *s, const char *path)
 {
     return itest_fetch(t->client, "GET", itest_url(s, 0, path), NULL);
@@ -434,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_bodies_trailers_limits),
         cmocka_unit_test(test_cancel_and_timeout_one_stream),
         cmocka_unit_test(test_exact_connections_and_streams),
+        cmocka_unit_test(test_server_push),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -277,9 +277,9 @@ static void route_stats(conn *c)
     char b[200];
     snprintf(b, sizeof(b),
              "{\"connections\":%ld,\"tls_connections\":%ld,\"requests\":%ld,\"goaways\":%ld,"
-             "\"max_open_streams\":%ld}",
+             "\"max_open_streams\":%ld,\"pushes\":%ld}",
              c->srv->connections, c->srv->tls_connections, c->srv->requests, c->srv->goaways,
-             c->srv->max_open_streams);
+             c->srv->max_open_streams, c->srv->pushes);
     respond(c, 200, "Content-Type: application/json\r\n", b, strlen(b));
 }
 
@@ -419,7 +419,7 @@ static void route(conn *c)
         route_stats(c);
     } else if (!strcmp(path, "/stats/reset")) {
         c->srv->connections = c->srv->tls_connections = c->srv->requests = c->srv->goaways = 0;
-        c->srv->max_open_streams = 0;
+        c->srv->max_open_streams = c->srv->pushes = 0;
         respond_text(c, 200, "reset\n");
     } else if (!strcmp(path, "/tls-info")) {
         /* What the client's TLS handshake carried: SNI and ALPN. */
@@ -624,6 +624,7 @@ static int switch_to_h2(conn *c)
         return 0;
     struct bufferevent *bev = c->bev;
     ts_server *s = c->srv;
+    int tls = c->tls;
     c->bev = NULL;
     /* Hand the socket over: free our state, keep the bufferevent. */
     if (c->prev)
@@ -636,7 +637,7 @@ static int switch_to_h2(conn *c)
     str_free(&c->raw_headers);
     str_free(&c->body);
     free(c);
-    ts_http2_takeover(s, bev);
+    ts_http2_takeover(s, bev, tls);
     return 1;
 }
 

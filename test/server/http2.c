@@ -8,6 +8,7 @@
  *   /trailers            body then trailers x-trailer: yes
  *   /reset?code=N        RST_STREAM(N) before any response
  *   /reset-mid?code=N    headers and 1000 bytes, then RST_STREAM(N)
+ *   /push, /push-other  PUSH_PROMISE of /pushed (same origin, or another one), then hello
  *   /settings?max=N      new SETTINGS_MAX_CONCURRENT_STREAMS mid-session
  *   /goaway              GOAWAY(NO_ERROR, last = this stream), answers it, closes when done
  *   /goaway-error        GOAWAY(ENHANCE_YOUR_CALM, last = 0), then closes
@@ -31,6 +32,7 @@ typedef struct h2stream {
     int32_t id;
     char method[16];
     char path[1024];
+    char authority[256];
     char *hdrs;        /* "name: value\n" lines for /echo */
     size_t hdrs_len;
     char *body;
@@ -44,6 +46,7 @@ typedef struct h2stream {
 
 struct h2conn {
     long open;
+    int tls;
     ts_server *srv;
     struct bufferevent *bev;
     nghttp2_session *s;
@@ -198,6 +201,31 @@ static void route(h2stream *st)
         nghttp2_submit_data(hc->s, NGHTTP2_FLAG_NONE, st->id, &prd);
         nghttp2_submit_rst_stream(hc->s, NGHTTP2_FLAG_NONE, st->id,
                                   (uint32_t)num(qparam(st->path, "code"), 2));
+    } else if (!strcmp(path, "/push") || !strcmp(path, "/push-other")) {
+        /* Promise /pushed (for /push-other: on another origin), then answer both. */
+        const char *scheme = hc->tls ? "https" : "http";
+        const char *auth = !strcmp(path, "/push") ? st->authority : "other.invalid";
+        nghttp2_nv promise[] = {
+            {(uint8_t *)":method", (uint8_t *)"GET", 7, 3, 0},
+            {(uint8_t *)":scheme", (uint8_t *)scheme, 7, strlen(scheme), 0},
+            {(uint8_t *)":authority", (uint8_t *)auth, 10, strlen(auth), 0},
+            {(uint8_t *)":path", (uint8_t *)"/pushed", 5, 7, 0},
+        };
+        int32_t pid = -1;
+        if (nghttp2_session_get_remote_settings(hc->s, NGHTTP2_SETTINGS_ENABLE_PUSH))
+            pid = nghttp2_submit_push_promise(hc->s, NGHTTP2_FLAG_NONE, st->id, promise, 4, NULL);
+        if (pid > 0) {
+            h2stream *ps = calloc(1, sizeof(*ps));
+            ps->hc = hc;
+            ps->id = pid;
+            snprintf(ps->method, sizeof(ps->method), "GET");
+            snprintf(ps->path, sizeof(ps->path), "/pushed");
+            nghttp2_session_set_stream_user_data(hc->s, pid, ps);
+            hc->open++;
+            hc->srv->pushes++;
+            respond(ps, 200, "pushed\n", 7);
+        }
+        respond(st, 200, "hello\n", 6);
     } else if (!strcmp(path, "/settings")) {
         /* A mid-session change of our stream limit. */
         nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
@@ -256,6 +284,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
         snprintf(st->method, sizeof(st->method), "%.*s", (int)vl, v);
     else if (nl == 5 && !memcmp(n, ":path", 5))
         snprintf(st->path, sizeof(st->path), "%.*s", (int)vl, v);
+    else if (nl == 10 && !memcmp(n, ":authority", 10))
+        snprintf(st->authority, sizeof(st->authority), "%.*s", (int)vl, v);
     if (n[0] != ':' || (nl == 10 && !memcmp(n, ":authority", 10))) {
         st->hdrs = realloc(st->hdrs, st->hdrs_len + nl + vl + 4);
         st->hdrs_len += (size_t)sprintf(st->hdrs + st->hdrs_len, "%.*s: %.*s\n", (int)nl, n, (int)vl, v);
@@ -366,10 +396,11 @@ static void h2_event(struct bufferevent *bev, short what, void *arg)
         h2_close(arg);
 }
 
-void ts_http2_takeover(ts_server *s, struct bufferevent *bev)
+void ts_http2_takeover(ts_server *s, struct bufferevent *bev, int tls)
 {
     h2conn *hc = calloc(1, sizeof(*hc));
     hc->srv = s;
+    hc->tls = tls;
     hc->bev = bev;
     nghttp2_session_callbacks *cb;
     nghttp2_session_callbacks_new(&cb);

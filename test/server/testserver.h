@@ -24,6 +24,7 @@ typedef struct ts_server {
     long open_conns;
     long goaways;         /* HTTP/2 GOAWAY frames received from clients */
     long max_open_streams; /* HTTP/2: most streams open at once on one connection */
+    long pushes;           /* HTTP/2 pushes promised */
     long h2_max_streams;  /* SETTINGS_MAX_CONCURRENT_STREAMS we announce */
     long h2_goaway_after; /* GOAWAY after this many streams of a connection (0: never) */
 } ts_server;
@@ -31,7 +32,7 @@ typedef struct ts_server {
 /** Takes over a connected socket (already wrapped in a bufferevent). */
 void ts_http1_accept(ts_server *s, struct bufferevent *bev, int tls);
 /** Takes over a connection that speaks HTTP/2 (ALPN h2, or the h2c preface). */
-void ts_http2_takeover(ts_server *s, struct bufferevent *bev);
+void ts_http2_takeover(ts_server *s, struct bufferevent *bev, int tls);
 /** Writes the certificate set into dir; 0 or -1. */
 int ts_make_certs(const char *dir);
 /** Frees every connection still open (at exit). */
