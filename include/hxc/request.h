@@ -75,6 +75,35 @@ HXC_EXTERN int hxc_request_set_timeout(hxc_request *req, enum hxc_timeout which,
  * on it). Replaces an earlier priority. HXC_EINVAL for an urgency out of range.
  */
 HXC_EXTERN int hxc_request_set_priority(hxc_request *req, int urgency, int incremental);
+/** Returned by a body callback to stop the flow until hxc_response_resume(). */
+#define HXC_PAUSE 1
+
+/**
+ * Called once the final response head is in (status and headers readable),
+ * before any body chunk. Return 0 to go on or a negative hxc error to abort.
+ */
+typedef int (*hxc_headers_cb)(hxc_response *resp, void *user_data);
+/**
+ * Called with each piece of the response body, in order. Return 0 for more,
+ * HXC_PAUSE to stop the flow (the chunk counts as consumed, but no more is
+ * read and no flow-control credit is granted until hxc_response_resume()), or a
+ * negative hxc error to abort the request with that error.
+ */
+typedef int (*hxc_body_cb)(hxc_response *resp, const uint8_t *data, size_t len,
+                           void *user_data);
+
+/**
+ * Streams the response to callbacks instead of buffering its body: either
+ * callback may be NULL; with `body` set, hxc_response_body() only holds what
+ * has arrived and not been handed over yet (empty at the end), and that is
+ * bounded: HTTP/2 windows are credited and HTTP/1.1 reads resume only as the
+ * consumer takes the data. Both run from the loop, never
+ * inside a library call, and before the response callback or future, which
+ * still says how the exchange ended.
+ */
+HXC_EXTERN int hxc_request_on_response_stream(hxc_request *req, hxc_headers_cb headers,
+                                              hxc_body_cb body, void *user_data);
+
 /** Caps the buffered response body of this request (bytes, 0 = no cap). */
 HXC_EXTERN int hxc_request_set_max_body(hxc_request *req, uint64_t max_bytes);
 

@@ -65,6 +65,12 @@ HXC_EXTERN const char *hxc_response_error_detail(const hxc_response *resp);
 /** The request that produced this response (owned by the response). */
 HXC_EXTERN hxc_request *hxc_response_request(const hxc_response *resp);
 
+/**
+ * Resumes a streamed body paused by HXC_PAUSE (from any callback or later,
+ * from the loop's thread). 0, or HXC_EINVAL if the response is not paused.
+ */
+HXC_EXTERN int hxc_response_resume(hxc_response *resp);
+
 /** Keeps the response alive after its callback; returns `resp`. */
 HXC_EXTERN hxc_response *hxc_response_retain(hxc_response *resp);
 /** Drops one reference taken with hxc_response_retain(). NULL is ignored. */

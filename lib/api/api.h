@@ -25,6 +25,8 @@ struct hxc_client {
     hxc__list done;   /* finished, waiting to be delivered */
     hxc__list futures; /* alive, so they can be detached when the client goes */
     hxc__list promised; /* pushes waiting for the user's decision */
+    hxc__list progress; /* streamed responses with something to deliver */
+    hxc__list held;     /* finished streamed responses, paused by their consumer */
     hxc__defer deliver;
     hxc__defer close_task;
     int closing;
@@ -44,6 +46,11 @@ struct hxc__call {
     hxc__list pnode;   /* in client->promised until decided */
     int push;          /* a server push */
     int accepted;
+    hxc__list snode;   /* in client->progress */
+    int head_delivered;
+    int paused;        /* the body callback said HXC_PAUSE */
+    size_t unacked;    /* consumed while paused, credited on resume */
+    int finished;      /* the pool is done with it */
 };
 
 struct hxc_response *hxc__response_new(struct hxc_request *req);

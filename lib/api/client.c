@@ -41,10 +41,88 @@ static int valid_time(double s) { return s >= 0 && s < 1e9; }
 
 static void maybe_finish_close(hxc_client *c);
 
+static void stream_abort(hxc__call *call, int err, const char *why)
+{
+    if (call->ex != NULL)
+        hxc__pool_cancel(call->client->pool, call->ex, err, why);
+}
+
+/* Hands what a streamed response has to its consumer; from the delivery task only. */
+static void stream_deliver(hxc__call *call)
+{
+    hxc_client *c = call->client;
+    struct hxc_response *resp = call->resp;
+    struct hxc_request *q = resp->req;
+    if (call->paused)
+        return;
+    if (!call->head_delivered && resp->head_done) {
+        call->head_delivered = 1;
+        if (q->on_headers != NULL && resp->error == 0) {
+            c->in_callback++;
+            int rv = q->on_headers(resp, q->stream_ud);
+            c->in_callback--;
+            if (rv < 0) {
+                stream_abort(call, rv, "aborted by the headers callback");
+                return;
+            }
+        }
+    }
+    if (q->on_body == NULL || resp->body.len == 0 || call->paused)
+        return;
+    size_t n = resp->body.len;
+    c->in_callback++;
+    int rv = resp->error == 0 ? q->on_body(resp, resp->body.data, n, q->stream_ud) : 0;
+    c->in_callback--;
+    hxc__buf_reset(&resp->body); /* handed over: only unconsumed bytes are held */
+    if (rv == HXC_PAUSE) {
+        call->paused = 1;
+        call->unacked += n;
+    } else if (rv < 0) {
+        stream_abort(call, rv, "aborted by the body callback");
+    } else if (call->ex != NULL) {
+        hxc__pool_consumed(c->pool, call->ex, n);
+    }
+}
+
+static void stream_progress(struct hxc_response *resp, void *arg)
+{
+    (void)resp;
+    hxc__call *call = arg;
+    hxc_client *c = call->client;
+    if (!hxc__list_linked(&call->snode))
+        hxc__list_insert_tail(&c->progress, &call->snode);
+    hxc__defer_schedule(&c->r, &c->deliver);
+}
+
+int hxc_response_resume(hxc_response *resp)
+{
+    hxc__call *call = resp ? resp->call : NULL;
+    if (call == NULL || !call->paused)
+        return HXC_EINVAL;
+    hxc_client *c = call->client;
+    call->paused = 0;
+    if (call->ex != NULL)
+        hxc__pool_consumed(c->pool, call->ex, call->unacked);
+    call->unacked = 0;
+    if (call->finished) { /* it was held: completion can go ahead now */
+        hxc__list_remove(&call->node);
+        hxc__list_insert_tail(&c->done, &call->node);
+    } else if (!hxc__list_linked(&call->snode)) {
+        hxc__list_insert_tail(&c->progress, &call->snode);
+    }
+    hxc__defer_schedule(&c->r, &c->deliver);
+    return 0;
+}
+
 static void deliver_cb(hxc__defer *d, void *arg)
 {
     (void)d;
     hxc_client *c = arg;
+    while (!hxc__list_empty(&c->progress)) {
+        hxc__call *call = HXC__LIST_ENTRY(c->progress.next, hxc__call, snode);
+        hxc__list_remove(&call->snode);
+        stream_deliver(call);
+    }
     /* Promises first: a pushed response is delivered only once accepted. */
     while (!hxc__list_empty(&c->promised)) {
         hxc__call *call = HXC__LIST_ENTRY(c->promised.next, hxc__call, pnode);
@@ -59,6 +137,13 @@ static void deliver_cb(hxc__defer *d, void *arg)
         hxc__call *call = HXC__LIST_ENTRY(c->done.next, hxc__call, node);
         hxc__list_remove(&call->node);
         struct hxc_response *resp = call->resp;
+        hxc__list_remove(&call->snode);
+        stream_deliver(call); /* what the stream still holds goes first */
+        if (call->paused) {
+            hxc__list_insert_tail(&c->held, &call->node); /* until hxc_response_resume */
+            continue;
+        }
+        resp->call = NULL;
         c->in_callback++;
         if (call->push) {
             if (call->accepted && c->cfg.push_response)
@@ -82,6 +167,7 @@ static void exchange_done(struct hxc_response *resp, void *arg)
     hxc__call *call = arg;
     hxc_client *c = call->client;
     call->ex = NULL;
+    call->finished = 1;
     hxc__list_remove(&call->node);
     hxc__list_insert_tail(&c->done, &call->node);
     hxc__defer_schedule(&c->r, &c->deliver);
@@ -107,6 +193,7 @@ static struct hxc_response *push_hook(void *arg, struct hxc_request *promised,
     call->client = c;
     call->resp = resp;
     call->push = 1;
+    hxc__list_init(&call->snode);
     hxc__list_insert_tail(&c->calls, &call->node);
     hxc__list_insert_tail(&c->promised, &call->pnode);
     hxc__defer_schedule(&c->r, &c->deliver);
@@ -139,7 +226,7 @@ static void close_task_cb(hxc__defer *d, void *arg)
 static void maybe_finish_close(hxc_client *c)
 {
     if (c->closing && hxc__list_empty(&c->calls) && hxc__list_empty(&c->done) &&
-        hxc__pool_busy(c->pool) == 0)
+        hxc__list_empty(&c->held) && hxc__pool_busy(c->pool) == 0)
         hxc__defer_schedule(&c->r, &c->close_task);
 }
 
@@ -203,6 +290,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     pc.h2_stream_window = cfg->http2_stream_window;
     pc.h2_conn_window = cfg->http2_connection_window;
     pc.exact_conns = cfg->exact_connections;
+    pc.progress = stream_progress;
     if (cfg->push_promise != NULL) {
         pc.push = push_hook;
         pc.push_arg = c;
@@ -220,6 +308,8 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     hxc__list_init(&c->done);
     hxc__list_init(&c->futures);
     hxc__list_init(&c->promised);
+    hxc__list_init(&c->progress);
+    hxc__list_init(&c->held);
     hxc__defer_init(&c->deliver, deliver_cb, c);
     hxc__defer_init(&c->close_task, close_task_cb, c);
     *out = c;
@@ -249,6 +339,8 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
     }
     call->client = c;
     call->resp = resp;
+    resp->call = call;
+    hxc__list_init(&call->snode);
     double t[HXC_TIMEOUT__COUNT] = {c->cfg.connect_timeout, c->cfg.read_timeout,
                                     c->cfg.write_timeout, c->cfg.pool_timeout,
                                     c->cfg.total_timeout};
@@ -334,6 +426,16 @@ void hxc_client_abort(hxc_client *c)
     if (c == NULL || c->pool == NULL)
         return;
     hxc__pool_cancel_all(c->pool, HXC_ECANCELLED, "aborted");
+    /* Streams paused by their consumer end now too: what they hold is dropped. */
+    while (!hxc__list_empty(&c->held)) {
+        hxc__call *call = HXC__LIST_ENTRY(c->held.next, hxc__call, node);
+        hxc__list_remove(&call->node);
+        call->paused = 0;
+        hxc__buf_reset(&call->resp->body);
+        hxc__response_fail(call->resp, HXC_ECANCELLED, "aborted");
+        hxc__list_insert_tail(&c->done, &call->node);
+    }
+    hxc__defer_schedule(&c->r, &c->deliver);
     maybe_finish_close(c);
 }
 

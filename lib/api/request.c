@@ -151,6 +151,17 @@ int hxc_request_set_priority(hxc_request *r, int urgency, int incremental)
     return hxc_request_set_header(r, "priority", v);
 }
 
+int hxc_request_on_response_stream(hxc_request *r, hxc_headers_cb headers, hxc_body_cb body,
+                                   void *user_data)
+{
+    if (r == NULL)
+        return HXC_EINVAL;
+    r->on_headers = headers;
+    r->on_body = body;
+    r->stream_ud = user_data;
+    return 0;
+}
+
 int hxc_request_set_max_body(hxc_request *r, uint64_t max_bytes)
 {
     if (r == NULL)

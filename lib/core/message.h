@@ -26,6 +26,9 @@ struct hxc_request {
     double timeouts[HXC_TIMEOUT__COUNT]; /* < 0: the client's */
     uint64_t max_body;         /* UINT64_MAX: the client's */
     void *user_data;
+    hxc_headers_cb on_headers; /* streaming (both may be NULL) */
+    hxc_body_cb on_body;
+    void *stream_ud;
 };
 
 struct hxc_response {
@@ -41,6 +44,8 @@ struct hxc_response {
     char *detail;
     uint64_t conn_id;
     hxc_timings timings;
+    void *call;                /* the API layer's call, while it runs */
+    int head_done;             /* streaming: the final head is in */
 };
 
 /** Sets the error and a copy of the detail (first error wins). */

@@ -38,6 +38,7 @@ static int h1_on_headers_done(void *ud)
     uint64_t cl = c->h1.parser.content_length;
     if (ex->max_body && (c->h1.parser.flags & F_CONTENT_LENGTH) && cl > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
+    hxc__pool_head_done(ex);
     return 0;
 }
 
@@ -45,10 +46,12 @@ static int h1_on_body(void *ud, const uint8_t *data, size_t len)
 {
     hxc__conn *c = ud;
     hxc__exchange *ex = cur(c);
-    hxc__buf *b = &ex->resp->body;
-    if (ex->max_body && b->len + len > ex->max_body)
-        return HXC_EBODY_TOO_LARGE;
-    return hxc__buf_append(b, data, len);
+    int rv = hxc__pool_body(ex, data, len);
+    if (rv == 0 && ex->streaming && ex->held > HXC__STREAM_HIGH && !c->read_paused) {
+        c->read_paused = 1; /* back-pressure: the consumer is behind */
+        hxc__transport_pause_read(c->t, 1);
+    }
+    return rv;
 }
 
 static int h1_on_trailer(void *ud, const char *n, size_t nl, const char *v, size_t vl)
@@ -107,6 +110,15 @@ static void cancel(hxc__conn *c, hxc__exchange *ex)
     hxc__pool_conn_close(c, 0);
 }
 
+static void consumed(hxc__conn *c, hxc__exchange *ex, size_t n)
+{
+    (void)n;
+    if (c->read_paused && ex->held < HXC__STREAM_LOW) {
+        c->read_paused = 0;
+        hxc__transport_pause_read(c->t, 0);
+    }
+}
+
 static void on_drained(hxc__conn *c)
 {
     hxc__exchange *ex = cur(c);
@@ -142,6 +154,10 @@ static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
     }
     /* Complete. Reuse only a clean keep-alive connection with nothing left over. */
     int reuse = hxc__h1_keep_alive(&c->h1) && used == len && ex->written;
+    if (c->read_paused) { /* an idle connection must read (to see it closed) */
+        c->read_paused = 0;
+        hxc__transport_pause_read(c->t, 0);
+    }
     hxc__pool_finish(ex, 0, NULL);
     if (reuse)
         hxc__pool_conn_update(c);
@@ -187,6 +203,6 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
 static void destroy(hxc__conn *c) { hxc__h1_free(&c->h1); }
 
 const hxc__conn_proto hxc__conn_h1 = {
-    "http/1.1", init, capacity, usable, start, cancel, on_read, on_closed, on_drained, NULL,
-    destroy,
+    "http/1.1", init,       capacity, usable,   start, cancel, on_read, on_closed,
+    on_drained, consumed,   NULL,     destroy,
 };

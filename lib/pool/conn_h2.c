@@ -53,6 +53,7 @@ static int ev_headers_done(void *sud)
     }
     if (cl && ex->max_body && strtoull(cl, NULL, 10) > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
+    hxc__pool_head_done(ex);
     return 0;
 }
 
@@ -60,10 +61,11 @@ static int ev_data(void *sud, const uint8_t *data, size_t len)
 {
     hxc__exchange *ex = X(sud);
     touch(ex);
-    hxc__buf *b = &ex->resp->body;
-    if (ex->max_body && b->len + len > ex->max_body)
-        return HXC_EBODY_TOO_LARGE;
-    return hxc__buf_append(b, data, len);
+    int rv = hxc__pool_body(ex, data, len);
+    if (rv != 0)
+        return rv;
+    /* A streamed body is credited back as the consumer takes it. */
+    return ex->streaming ? HXC__H2_KEEP : 0;
 }
 
 static int ev_trailer(void *sud, const char *n, size_t nl, const char *v, size_t vl)
@@ -76,6 +78,10 @@ static void ev_close(void *sud, int err, uint32_t code, int refused, const char 
     (void)code;
     hxc__exchange *ex = X(sud);
     hxc__conn *c = ex->c;
+    if (c != NULL && ex->held > 0) {
+        hxc__h2_consume_connection(c->h2, ex->held); /* the stream is gone: free the window */
+        ex->held = 0;
+    }
     if (err != 0 && refused && c != NULL && c->goaway_error) {
         /* GOAWAY with an error: retrying could loop (catalog #2); report it. */
         char buf[128];
@@ -230,6 +236,10 @@ static int start(hxc__conn *c, hxc__exchange *ex)
 
 static void cancel(hxc__conn *c, hxc__exchange *ex)
 {
+    if (ex->held > 0) {
+        hxc__h2_consume_connection(c->h2, ex->held);
+        ex->held = 0;
+    }
     if (ex->stream_id > 0)
         hxc__h2_cancel(c->h2, ex->stream_id);
     hxc__defer_schedule(c->pool->r, &c->flush_task); /* the RST_STREAM, and re-filing */
@@ -260,6 +270,12 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
 
 static void on_drained(hxc__conn *c) { (void)c; }
 
+static void consumed(hxc__conn *c, hxc__exchange *ex, size_t n)
+{
+    hxc__h2_consume(c->h2, ex->stream_id, n); /* WINDOW_UPDATE follows the consumer */
+    hxc__defer_schedule(c->pool->r, &c->flush_task);
+}
+
 static void goodbye(hxc__conn *c)
 {
     hxc__h2_shutdown(c->h2);
@@ -275,5 +291,6 @@ static void destroy(hxc__conn *c)
 }
 
 const hxc__conn_proto hxc__conn_h2 = {
-    "h2", init, capacity, usable, start, cancel, on_read, on_closed, on_drained, goodbye, destroy,
+    "h2",       init,     capacity, usable,  start, cancel, on_read, on_closed,
+    on_drained, consumed, goodbye,  destroy,
 };

@@ -492,6 +492,8 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     ex->cb = cb;
     ex->arg = arg;
     ex->t_start = hxc__now();
+    ex->streaming = resp->req->on_body != NULL;
+    ex->head_cb = resp->req->on_headers != NULL;
     hxc__list_init(&ex->node);
     hxc__timer_init(p->r, &ex->total_timer, total_timer_cb, ex);
     hxc__timer_init(p->r, &ex->phase_timer, phase_timer_cb, ex);
@@ -567,6 +569,37 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, 
     return ex;
 }
 
+int hxc__pool_body(hxc__exchange *ex, const uint8_t *data, size_t len)
+{
+    ex->received += len;
+    if (ex->max_body && ex->received > ex->max_body)
+        return HXC_EBODY_TOO_LARGE;
+    if (hxc__buf_append(&ex->resp->body, data, len) != 0)
+        return HXC_ENOMEM;
+    if (ex->streaming) {
+        ex->held += len;
+        ex->pool->cfg.progress(ex->resp, ex->arg);
+    }
+    return 0;
+}
+
+void hxc__pool_head_done(hxc__exchange *ex)
+{
+    ex->resp->head_done = 1;
+    if (ex->streaming || ex->head_cb)
+        ex->pool->cfg.progress(ex->resp, ex->arg);
+}
+
+void hxc__pool_consumed(hxc__pool *p, hxc__exchange *ex, size_t n)
+{
+    (void)p;
+    if (n > ex->held)
+        n = ex->held;
+    ex->held -= n;
+    if (ex->c != NULL && ex->c->proto->consumed)
+        ex->c->proto->consumed(ex->c, ex, n);
+}
+
 void hxc__pool_retry(hxc__exchange *ex, int fresh)
 {
     hxc__pool *p = ex->pool;
@@ -576,6 +609,8 @@ void hxc__pool_retry(hxc__exchange *ex, int fresh)
     ex->fresh_only = fresh;
     ex->got_bytes = ex->written = 0;
     ex->stream_id = 0;
+    ex->received = 0;
+    ex->held = 0;
     p->stats.requests_retried++;
     enqueue(ex, 1);
 }

@@ -20,6 +20,8 @@ typedef struct hxc__pool hxc__pool;
 typedef struct hxc__exchange hxc__exchange;
 
 typedef void (*hxc__exchange_done_cb)(struct hxc_response *resp, void *arg);
+/** Streaming: the response head or more body is ready for the consumer. */
+typedef void (*hxc__exchange_progress_cb)(struct hxc_response *resp, void *arg);
 
 typedef struct hxc__pool_config {
     unsigned max_connections;
@@ -40,6 +42,7 @@ typedef struct hxc__pool_config {
                                  hxc__exchange_done_cb *cb, void **cb_arg,
                                  hxc__exchange ***ex_slot);
     void *push_arg;
+    hxc__exchange_progress_cb progress; /* streamed responses */
     double push_timeouts[HXC_TIMEOUT__COUNT];
     uint64_t push_max_body;
 } hxc__pool_config;
@@ -57,6 +60,8 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
                      hxc__exchange **out);
 /** Ends one exchange now with `err` (its done callback runs before return). */
 void hxc__pool_cancel(hxc__pool *p, hxc__exchange *ex, int err, const char *detail);
+/** The consumer of a streamed body took `n` more bytes: credit the flow. */
+void hxc__pool_consumed(hxc__pool *p, hxc__exchange *ex, size_t n);
 /** Ends every exchange with `err` and closes every connection. */
 void hxc__pool_cancel_all(hxc__pool *p, int err, const char *detail);
 /** Exchanges queued or running. */

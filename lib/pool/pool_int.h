@@ -19,6 +19,10 @@ enum xstate { X_QUEUED, X_CONNECTING, X_ACTIVE, X_DONE };
 enum cstate { C_CONNECTING, C_READY };
 
 #define HXC__MAX_REFUSED_RETRIES 3
+/* HTTP/1.1 stops reading while a streamed body has this much unconsumed... */
+#define HXC__STREAM_HIGH (1u << 20)
+/* ...and starts again below this. */
+#define HXC__STREAM_LOW (256u << 10)
 
 struct hxc__exchange {
     hxc__list node;      /* origin queue, or the connection's exchanges */
@@ -38,6 +42,10 @@ struct hxc__exchange {
     int written;
     int fresh_only;
     int pushed;          /* a server push: never retried */
+    int streaming;       /* body goes to the consumer, not kept */
+    int head_cb;         /* the consumer wants the head as soon as it is in */
+    uint64_t received;   /* body bytes so far (the max_body check) */
+    size_t held;         /* streamed bytes not yet consumed */
     hxc__exchange_done_cb cb;
     void *arg;
 };
@@ -59,6 +67,8 @@ typedef struct hxc__conn_proto {
     void (*on_read)(hxc__conn *c, const uint8_t *data, size_t len);
     void (*on_closed)(hxc__conn *c, int err, const char *detail);
     void (*on_drained)(hxc__conn *c);
+    /** The consumer took `n` bytes of `ex`'s streamed body. */
+    void (*consumed)(hxc__conn *c, hxc__exchange *ex, size_t n);
     /** Best-effort goodbye before a graceful close (HTTP/2 GOAWAY). */
     void (*goodbye)(hxc__conn *c);
     void (*destroy)(hxc__conn *c);
@@ -77,6 +87,7 @@ struct hxc__conn {
     int negotiating;     /* counted in o->negotiating until the protocol is known */
     int idle;            /* in pool->idle_lru */
     int closing;
+    int read_paused;     /* HTTP/1.1 back-pressure from a streamed body */
     uint32_t goaway_error; /* HTTP/2: error code of a GOAWAY received, 0 if none or NO_ERROR */
     hxc__list exchanges;
     unsigned nexchanges;
@@ -137,6 +148,14 @@ void hxc__pool_conn_negotiated(hxc__conn *c);
 hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, int32_t id);
 /** Puts `ex` back at the head of its queue; `fresh` for a new connection only. */
 void hxc__pool_retry(hxc__exchange *ex, int fresh);
+/**
+ * Protocol glue: a response head is complete (`data` NULL) or body bytes
+ * arrived. Checks the body limit, buffers or hands over to the consumer.
+ * Returns 0, or a negative hxc error (the limit).
+ */
+int hxc__pool_body(hxc__exchange *ex, const uint8_t *data, size_t len);
+/** Protocol glue: the final head is in (streaming consumers are told). */
+void hxc__pool_head_done(hxc__exchange *ex);
 /** The first (HTTP/1.1: the only) exchange on the connection, or NULL. */
 static inline hxc__exchange *hxc__conn_first(hxc__conn *c)
 {

@@ -193,12 +193,31 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const ui
     (void)flags;
     hxc__h2 *h = ud;
     stream *st = stream_of(h, id);
-    if (st == NULL || st->err)
+    if (st == NULL || st->err || st->closed) {
+        nghttp2_session_consume_connection(s, len); /* nobody wants it: credit it back */
         return 0;
+    }
     int rv = h->ev->on_data(st->sud, data, len);
+    if (rv == HXC__H2_KEEP)
+        return 0; /* the owner credits it as its consumer takes it */
+    nghttp2_session_consume(s, id, len);
     if (rv != 0)
         return stream_fail(h, st, rv, "response body rejected");
     return 0;
+}
+
+void hxc__h2_consume(hxc__h2 *h, int32_t id, size_t n)
+{
+    if (h->dead || n == 0)
+        return;
+    if (nghttp2_session_consume(h->s, id, n) != 0)
+        nghttp2_session_consume_connection(h->s, n);
+}
+
+void hxc__h2_consume_connection(hxc__h2 *h, size_t n)
+{
+    if (!h->dead && n > 0)
+        nghttp2_session_consume_connection(h->s, n);
 }
 
 static const char *code_name(uint32_t code)
@@ -283,6 +302,9 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     /* Before the peer's SETTINGS arrive, assume a modest limit (RFC 9113 says 100+). */
     nghttp2_option_set_peer_max_concurrent_streams(opt, 100);
+    /* Windows are credited as data is consumed: at once for buffered bodies,
+     * as the user takes it for streamed ones (back-pressure to the server). */
+    nghttp2_option_set_no_auto_window_update(opt, 1);
     nghttp2_option_set_max_reserved_remote_streams(opt, lim->enable_push ? 100 : 0);
     nghttp2_option_set_max_settings(opt, 64);
     nghttp2_option_set_max_outbound_ack(opt, 1000);

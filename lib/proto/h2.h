@@ -18,11 +18,15 @@
 
 typedef struct hxc__h2 hxc__h2;
 
+#define HXC__H2_KEEP 1
+
 /** Per-stream events; `sud` is the pointer given to hxc__h2_submit. 0 or a negative hxc error. */
 typedef struct hxc__h2_events {
     int (*on_status)(void *sud, int status);
     int (*on_header)(void *sud, const char *n, size_t nl, const char *v, size_t vl);
     int (*on_headers_done)(void *sud);
+    /** Body bytes: 0 (consumed, window credited now), HXC__H2_KEEP (the owner
+     *  credits it later with hxc__h2_consume), or a negative hxc error. */
     int (*on_data)(void *sud, const uint8_t *data, size_t len);
     int (*on_trailer)(void *sud, const char *n, size_t nl, const char *v, size_t vl);
     /**
@@ -79,6 +83,10 @@ int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n)
 unsigned hxc__h2_capacity(const hxc__h2 *h);
 /** Streams open. */
 unsigned hxc__h2_open_streams(const hxc__h2 *h);
+/** Credits `n` bytes of a stream (and the connection) back to the peer's window. */
+void hxc__h2_consume(hxc__h2 *h, int32_t stream_id, size_t n);
+/** Credits the connection window only (bytes of a stream that is gone). */
+void hxc__h2_consume_connection(hxc__h2 *h, size_t n);
 /** Resets a stream (CANCEL); its on_close will not be called. */
 void hxc__h2_cancel(hxc__h2 *h, int32_t stream_id);
 /** Starts a graceful shutdown: GOAWAY(NO_ERROR) after the open streams. */
