@@ -65,6 +65,28 @@ HXC_EXTERN int hxc_request_set_body(hxc_request *req, const void *data, size_t l
  */
 HXC_EXTERN int hxc_request_set_body_static(hxc_request *req, const void *data, size_t len);
 
+/**
+ * A producer of a streamed request body. Write up to `len` bytes into `buf`
+ * and store how many in *written; set *eof once the body is complete (with or
+ * without bytes in the same call). Return 0, HXC_PAUSE when there is nothing
+ * to send yet (call hxc_request_resume_body() when there is), or a negative
+ * hxc error to abort the request. Called from the loop, only when the
+ * connection can take more (back-pressure), never inside a library call.
+ */
+typedef int (*hxc_body_producer)(hxc_request *req, uint8_t *buf, size_t len, size_t *written,
+                                 int *eof, void *user_data);
+
+/**
+ * Streams the request body from `producer` (replacing any body). `length` is
+ * the body's size, or -1 if unknown: HTTP/1.1 then uses chunked encoding,
+ * HTTP/2 needs no length. A streamed body cannot be replayed, so such a request
+ * is retried only if none of its body had been produced.
+ */
+HXC_EXTERN int hxc_request_set_body_producer(hxc_request *req, hxc_body_producer producer,
+                                             int64_t length, void *user_data);
+/** Wakes a producer that returned HXC_PAUSE. 0, or HXC_EINVAL if it is not paused. */
+HXC_EXTERN int hxc_request_resume_body(hxc_request *req);
+
 /** Overrides one of the client's timeouts for this request (seconds, 0 = none). */
 HXC_EXTERN int hxc_request_set_timeout(hxc_request *req, enum hxc_timeout which,
                                        double seconds);

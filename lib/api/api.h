@@ -27,6 +27,7 @@ struct hxc_client {
     hxc__list promised; /* pushes waiting for the user's decision */
     hxc__list progress; /* streamed responses with something to deliver */
     hxc__list held;     /* finished streamed responses, paused by their consumer */
+    hxc__list uploads;  /* streamed uploads whose producer is to be called */
     hxc__defer deliver;
     hxc__defer close_task;
     int closing;
@@ -51,6 +52,7 @@ struct hxc__call {
     int paused;        /* the body callback said HXC_PAUSE */
     size_t unacked;    /* consumed while paused, credited on resume */
     int finished;      /* the pool is done with it */
+    hxc__list unode;   /* in client->uploads */
 };
 
 struct hxc_response *hxc__response_new(struct hxc_request *req);

@@ -84,6 +84,70 @@ static void stream_deliver(hxc__call *call)
     }
 }
 
+/* Calls the producer of a streamed upload; from the delivery task only. */
+static void upload_produce(hxc__call *call)
+{
+    hxc_client *c = call->client;
+    struct hxc_response *resp = call->resp;
+    struct hxc_request *q = resp->req;
+    if (call->ex == NULL || q->producer_paused || resp->up_eof)
+        return;
+    const size_t piece = 64 * 1024;
+    if (hxc__buf_reserve(&resp->up, piece) != 0) {
+        stream_abort(call, HXC_ENOMEM, "out of memory");
+        return;
+    }
+    size_t written = 0;
+    int eof = 0;
+    c->in_callback++;
+    int rv = q->producer(q, resp->up.data + resp->up.len, piece, &written, &eof, q->producer_ud);
+    c->in_callback--;
+    if (rv < 0) {
+        stream_abort(call, rv, "aborted by the body producer");
+        return;
+    }
+    if (written > piece)
+        written = piece;
+    if (rv == HXC_PAUSE) {
+        q->producer_paused = 1;
+        written = 0;
+    } else if (eof) {
+        resp->up_eof = 1;
+    }
+    resp->up.len += written;
+    resp->up_total += written;
+    if (q->producer_len >= 0 && resp->up_total > (uint64_t)q->producer_len) {
+        stream_abort(call, HXC_EINVAL, "the body producer gave more than the announced length");
+        return;
+    }
+    if (resp->up_eof && q->producer_len >= 0 && resp->up_total != (uint64_t)q->producer_len) {
+        stream_abort(call, HXC_EINVAL, "the body producer ended before the announced length");
+        return;
+    }
+    if ((written > 0 || resp->up_eof) && call->ex != NULL)
+        hxc__pool_body_ready(c->pool, call->ex);
+}
+
+static void need_body(struct hxc_response *resp, void *arg)
+{
+    (void)resp;
+    hxc__call *call = arg;
+    hxc_client *c = call->client;
+    if (!hxc__list_linked(&call->unode))
+        hxc__list_insert_tail(&c->uploads, &call->unode);
+    hxc__defer_schedule(&c->r, &c->deliver);
+}
+
+int hxc_request_resume_body(hxc_request *req)
+{
+    hxc__call *call = req ? req->call : NULL;
+    if (call == NULL || !req->producer_paused)
+        return HXC_EINVAL;
+    req->producer_paused = 0;
+    need_body(call->resp, call);
+    return 0;
+}
+
 static void stream_progress(struct hxc_response *resp, void *arg)
 {
     (void)resp;
@@ -118,6 +182,11 @@ static void deliver_cb(hxc__defer *d, void *arg)
 {
     (void)d;
     hxc_client *c = arg;
+    while (!hxc__list_empty(&c->uploads)) {
+        hxc__call *call = HXC__LIST_ENTRY(c->uploads.next, hxc__call, unode);
+        hxc__list_remove(&call->unode);
+        upload_produce(call);
+    }
     while (!hxc__list_empty(&c->progress)) {
         hxc__call *call = HXC__LIST_ENTRY(c->progress.next, hxc__call, snode);
         hxc__list_remove(&call->snode);
@@ -138,6 +207,8 @@ static void deliver_cb(hxc__defer *d, void *arg)
         hxc__list_remove(&call->node);
         struct hxc_response *resp = call->resp;
         hxc__list_remove(&call->snode);
+        hxc__list_remove(&call->unode);
+        call->resp->req->call = NULL;
         stream_deliver(call); /* what the stream still holds goes first */
         if (call->paused) {
             hxc__list_insert_tail(&c->held, &call->node); /* until hxc_response_resume */
@@ -194,6 +265,7 @@ static struct hxc_response *push_hook(void *arg, struct hxc_request *promised,
     call->resp = resp;
     call->push = 1;
     hxc__list_init(&call->snode);
+    hxc__list_init(&call->unode);
     hxc__list_insert_tail(&c->calls, &call->node);
     hxc__list_insert_tail(&c->promised, &call->pnode);
     hxc__defer_schedule(&c->r, &c->deliver);
@@ -291,6 +363,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     pc.h2_conn_window = cfg->http2_connection_window;
     pc.exact_conns = cfg->exact_connections;
     pc.progress = stream_progress;
+    pc.need_body = need_body;
     if (cfg->push_promise != NULL) {
         pc.push = push_hook;
         pc.push_arg = c;
@@ -310,6 +383,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     hxc__list_init(&c->promised);
     hxc__list_init(&c->progress);
     hxc__list_init(&c->held);
+    hxc__list_init(&c->uploads);
     hxc__defer_init(&c->deliver, deliver_cb, c);
     hxc__defer_init(&c->close_task, close_task_cb, c);
     *out = c;
@@ -340,7 +414,9 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
     call->client = c;
     call->resp = resp;
     resp->call = call;
+    req->call = call;
     hxc__list_init(&call->snode);
+    hxc__list_init(&call->unode);
     double t[HXC_TIMEOUT__COUNT] = {c->cfg.connect_timeout, c->cfg.read_timeout,
                                     c->cfg.write_timeout, c->cfg.pool_timeout,
                                     c->cfg.total_timeout};
@@ -352,6 +428,7 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
     int rv = hxc__pool_submit(c->pool, resp, t, max_body, exchange_done, call, &call->ex);
     if (rv != 0) {
         resp->req = NULL; /* the caller keeps the request */
+        req->call = NULL;
         hxc_response_release(resp);
         hxc__free(call);
         return rv;

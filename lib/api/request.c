@@ -103,6 +103,21 @@ static void drop_body(hxc_request *r)
     r->body_len = 0;
     r->body_owned = 0;
     r->has_body = 0;
+    r->producer = NULL;
+    r->producer_ud = NULL;
+}
+
+int hxc_request_set_body_producer(hxc_request *r, hxc_body_producer producer, int64_t length,
+                                  void *user_data)
+{
+    if (r == NULL || producer == NULL || length < -1)
+        return HXC_EINVAL;
+    drop_body(r);
+    r->producer = producer;
+    r->producer_ud = user_data;
+    r->producer_len = length;
+    r->has_body = 1;
+    return 0;
 }
 
 int hxc_request_set_body(hxc_request *r, const void *data, size_t len)

@@ -26,6 +26,11 @@ struct hxc_request {
     double timeouts[HXC_TIMEOUT__COUNT]; /* < 0: the client's */
     uint64_t max_body;         /* UINT64_MAX: the client's */
     void *user_data;
+    hxc_body_producer producer; /* streamed upload, or NULL */
+    void *producer_ud;
+    int64_t producer_len;      /* -1: unknown (chunked on HTTP/1.1) */
+    int producer_paused;
+    void *call;                /* the API layer's call while it runs (for resume) */
     hxc_headers_cb on_headers; /* streaming (both may be NULL) */
     hxc_body_cb on_body;
     void *stream_ud;
@@ -46,6 +51,9 @@ struct hxc_response {
     hxc_timings timings;
     void *call;                /* the API layer's call, while it runs */
     int head_done;             /* streaming: the final head is in */
+    hxc__buf up;               /* streamed upload: produced, not yet sent */
+    int up_eof;                /* the producer said the body is complete */
+    uint64_t up_total;         /* bytes produced so far */
 };
 
 /** Sets the error and a copy of the detail (first error wins). */

@@ -3,6 +3,7 @@
  * request head and body written in one go, the response fed to the h1
  * codec, keep-alive decided by the codec and by what follows the response.
  */
+#include <stdio.h>
 #include <strings.h>
 
 #include "core/internal.h"
@@ -80,6 +81,45 @@ static unsigned capacity(hxc__conn *c) { return c->nexchanges == 0 && !c->closin
 
 static int usable(hxc__conn *c) { return hxc__transport_is_alive(c->t); }
 
+/* Up to this much queued for the socket before the producer is asked for more. */
+#define UPLOAD_QUEUE (256u << 10)
+
+/* Sends what the producer gave (chunked when the length is unknown). */
+static int send_upload(hxc__conn *c, hxc__exchange *ex)
+{
+    struct hxc_response *r = ex->resp;
+    int chunked = r->req->producer_len < 0;
+    int rv = 0;
+    if (r->up.len > 0) {
+        if (chunked) {
+            char line[24];
+            int l = snprintf(line, sizeof(line), "%zx\r\n", r->up.len);
+            rv = hxc__transport_write(c->t, line, (size_t)l);
+        }
+        if (rv == 0)
+            rv = hxc__transport_write(c->t, r->up.data, r->up.len);
+        if (rv == 0 && chunked)
+            rv = hxc__transport_write(c->t, "\r\n", 2);
+        hxc__buf_reset(&r->up);
+    }
+    if (rv == 0 && r->up_eof) {
+        ex->uploading = 0;
+        if (chunked)
+            rv = hxc__transport_write(c->t, "0\r\n\r\n", 5);
+    } else if (rv == 0 && hxc__transport_pending(c->t) < UPLOAD_QUEUE) {
+        hxc__pool_want_body(ex);
+    }
+    return rv;
+}
+
+static void body_ready(hxc__conn *c, hxc__exchange *ex)
+{
+    if (send_upload(c, ex) != 0) {
+        hxc__pool_conn_close(c, 0);
+        hxc__pool_finish(ex, HXC_EWRITE, "could not queue the request body");
+    }
+}
+
 static int start(hxc__conn *c, hxc__exchange *ex)
 {
     struct hxc_request *q = ex->resp->req;
@@ -87,13 +127,24 @@ static int start(hxc__conn *c, hxc__exchange *ex)
     c->h1.ud = c;
     hxc__h1_begin(&c->h1, strcmp(q->method, "HEAD") == 0);
     hxc__buf_reset(&c->scratch);
-    int rv = hxc__h1_encode_request(&c->scratch, q->method, q->url.target, q->url.authority,
-                                    &q->headers, q->has_body, q->body_len,
+    int rv;
+    if (q->producer != NULL && q->producer_len < 0)
+        rv = hxc__h1_encode_request_chunked(&c->scratch, q->method, q->url.target,
+                                            q->url.authority, &q->headers,
+                                            c->pool->cfg.user_agent);
+    else
+        rv = hxc__h1_encode_request(&c->scratch, q->method, q->url.target, q->url.authority,
+                                    &q->headers, q->has_body,
+                                    q->producer ? (size_t)q->producer_len : q->body_len,
                                     c->pool->cfg.user_agent);
     if (rv == 0)
         rv = hxc__transport_write(c->t, c->scratch.data, c->scratch.len);
     if (rv == 0 && q->body_len > 0)
         rv = hxc__transport_write_ref(c->t, q->body, q->body_len);
+    if (rv == 0 && q->producer != NULL) {
+        ex->uploading = 1;
+        rv = send_upload(c, ex); /* anything produced before a retry, then ask for more */
+    }
     if (rv != 0) {
         hxc__pool_conn_close(c, 0);
         hxc__pool_finish(ex, rv == HXC_ECLOSED ? HXC_EWRITE : rv, "could not queue the request");
@@ -122,6 +173,10 @@ static void consumed(hxc__conn *c, hxc__exchange *ex, size_t n)
 static void on_drained(hxc__conn *c)
 {
     hxc__exchange *ex = cur(c);
+    if (ex != NULL && ex->uploading) {
+        hxc__pool_want_body(ex); /* the socket took it all: more, please */
+        return;
+    }
     if (ex != NULL && !ex->written) {
         ex->written = 1;
         if (!ex->got_bytes)
@@ -188,7 +243,7 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
     /* Nothing of the response came back on a reused connection: the server
      * closed it as we sent. Retry once on a fresh connection when replaying
      * is safe (DESIGN.md: idempotent, or nothing written). */
-    if (!ex->got_bytes && reused && ex->retries == 0 &&
+    if (!ex->got_bytes && reused && ex->retries == 0 && hxc__pool_replayable(ex) &&
         (idempotent(ex->resp->req->method) || !ex->written)) {
         ex->state = X_ACTIVE;
         hxc__pool_retry(ex, 1);
@@ -204,5 +259,5 @@ static void destroy(hxc__conn *c) { hxc__h1_free(&c->h1); }
 
 const hxc__conn_proto hxc__conn_h1 = {
     "http/1.1", init,       capacity, usable,   start, cancel, on_read, on_closed,
-    on_drained, consumed,   NULL,     destroy,
+    on_drained, body_ready, consumed, NULL,     destroy,
 };

@@ -90,7 +90,7 @@ static void ev_close(void *sud, int err, uint32_t code, int refused, const char 
         hxc__pool_finish(ex, HXC_EPROTO_REMOTE, buf);
         return;
     }
-    if (err != 0 && refused && !ex->pushed && !ex->got_bytes &&
+    if (err != 0 && refused && !ex->pushed && !ex->got_bytes && hxc__pool_replayable(ex) &&
         ex->retries < HXC__MAX_REFUSED_RETRIES) {
         /* Not processed by the server: safe for any method. REFUSED_STREAM on a
          * live session (over its stream limit) may be retried on it; after a
@@ -209,6 +209,34 @@ static unsigned capacity(hxc__conn *c)
 
 static int usable(hxc__conn *c) { return !c->closing && !hxc__h2_going_away(c->h2); }
 
+/* nghttp2 wants more of a streamed upload: hand over what the producer gave. */
+static int read_upload(void *sud, uint8_t *buf, size_t len, size_t *n, int *eof)
+{
+    hxc__exchange *ex = X(sud);
+    struct hxc_response *r = ex->resp;
+    size_t take = r->up.len < len ? r->up.len : len;
+    if (take > 0) {
+        memcpy(buf, r->up.data, take);
+        memmove(r->up.data, r->up.data + take, r->up.len - take);
+        r->up.len -= take;
+    }
+    *n = take;
+    *eof = r->up_eof && r->up.len == 0;
+    if (take == 0 && !*eof) {
+        hxc__pool_want_body(ex);
+        return HXC__H2_DEFER;
+    }
+    if (r->up.len == 0 && !r->up_eof)
+        hxc__pool_want_body(ex); /* produce the next piece while this one is sent */
+    return 0;
+}
+
+static void body_ready(hxc__conn *c, hxc__exchange *ex)
+{
+    hxc__h2_resume_body(c->h2, ex->stream_id);
+    hxc__defer_schedule(c->pool->r, &c->flush_task);
+}
+
 static int start(hxc__conn *c, hxc__exchange *ex)
 {
     struct hxc_request *q = ex->resp->req;
@@ -222,6 +250,8 @@ static int start(hxc__conn *c, hxc__exchange *ex)
     r.body = q->body;
     r.body_len = q->body_len;
     r.has_body = q->has_body;
+    r.read = q->producer ? read_upload : NULL;
+    r.read_len = q->producer ? q->producer_len : -1;
     int32_t id = hxc__h2_submit(c->h2, &r, ex);
     if (id < 0) {
         hxc__pool_finish(ex, id, "could not submit the request on the HTTP/2 session");
@@ -291,6 +321,6 @@ static void destroy(hxc__conn *c)
 }
 
 const hxc__conn_proto hxc__conn_h2 = {
-    "h2",       init,     capacity, usable,  start, cancel, on_read, on_closed,
-    on_drained, consumed, goodbye,  destroy,
+    "h2",       init,       capacity, usable,  start,  cancel, on_read, on_closed,
+    on_drained, body_ready, consumed, goodbye, destroy,
 };

@@ -590,6 +590,27 @@ void hxc__pool_head_done(hxc__exchange *ex)
         ex->pool->cfg.progress(ex->resp, ex->arg);
 }
 
+void hxc__pool_want_body(hxc__exchange *ex)
+{
+    if (ex->want_body || ex->resp->up_eof)
+        return;
+    ex->want_body = 1;
+    ex->pool->cfg.need_body(ex->resp, ex->arg);
+}
+
+void hxc__pool_body_ready(hxc__pool *p, hxc__exchange *ex)
+{
+    (void)p;
+    ex->want_body = 0;
+    if (ex->c != NULL && ex->state == X_ACTIVE && ex->c->proto->body_ready)
+        ex->c->proto->body_ready(ex->c, ex);
+}
+
+int hxc__pool_replayable(const hxc__exchange *ex)
+{
+    return ex->resp->req->producer == NULL || ex->resp->up_total == 0;
+}
+
 void hxc__pool_consumed(hxc__pool *p, hxc__exchange *ex, size_t n)
 {
     (void)p;
@@ -611,6 +632,7 @@ void hxc__pool_retry(hxc__exchange *ex, int fresh)
     ex->stream_id = 0;
     ex->received = 0;
     ex->held = 0;
+    ex->uploading = ex->want_body = 0;
     p->stats.requests_retried++;
     enqueue(ex, 1);
 }

@@ -43,6 +43,7 @@ typedef struct hxc__pool_config {
                                  hxc__exchange ***ex_slot);
     void *push_arg;
     hxc__exchange_progress_cb progress; /* streamed responses */
+    hxc__exchange_progress_cb need_body; /* streamed uploads: produce more into resp->up */
     double push_timeouts[HXC_TIMEOUT__COUNT];
     uint64_t push_max_body;
 } hxc__pool_config;
@@ -60,6 +61,8 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
                      hxc__exchange **out);
 /** Ends one exchange now with `err` (its done callback runs before return). */
 void hxc__pool_cancel(hxc__pool *p, hxc__exchange *ex, int err, const char *detail);
+/** A streamed upload has new data in resp->up (or reached its end). */
+void hxc__pool_body_ready(hxc__pool *p, hxc__exchange *ex);
 /** The consumer of a streamed body took `n` more bytes: credit the flow. */
 void hxc__pool_consumed(hxc__pool *p, hxc__exchange *ex, size_t n);
 /** Ends every exchange with `err` and closes every connection. */

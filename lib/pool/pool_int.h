@@ -46,6 +46,8 @@ struct hxc__exchange {
     int head_cb;         /* the consumer wants the head as soon as it is in */
     uint64_t received;   /* body bytes so far (the max_body check) */
     size_t held;         /* streamed bytes not yet consumed */
+    int uploading;       /* a streamed upload is in progress */
+    int want_body;       /* asked the producer for more, not answered yet */
     hxc__exchange_done_cb cb;
     void *arg;
 };
@@ -67,6 +69,8 @@ typedef struct hxc__conn_proto {
     void (*on_read)(hxc__conn *c, const uint8_t *data, size_t len);
     void (*on_closed)(hxc__conn *c, int err, const char *detail);
     void (*on_drained)(hxc__conn *c);
+    /** The producer of `ex`'s streamed upload has more (resp->up) or ended. */
+    void (*body_ready)(hxc__conn *c, hxc__exchange *ex);
     /** The consumer took `n` bytes of `ex`'s streamed body. */
     void (*consumed)(hxc__conn *c, hxc__exchange *ex, size_t n);
     /** Best-effort goodbye before a graceful close (HTTP/2 GOAWAY). */
@@ -154,6 +158,10 @@ void hxc__pool_retry(hxc__exchange *ex, int fresh);
  * Returns 0, or a negative hxc error (the limit).
  */
 int hxc__pool_body(hxc__exchange *ex, const uint8_t *data, size_t len);
+/** Protocol glue: asks the producer of a streamed upload for more (once at a time). */
+void hxc__pool_want_body(hxc__exchange *ex);
+/** Whether the request can be sent again (its body is replayable). */
+int hxc__pool_replayable(const hxc__exchange *ex);
 /** Protocol glue: the final head is in (streaming consumers are told). */
 void hxc__pool_head_done(hxc__exchange *ex);
 /** The first (HTTP/1.1: the only) exchange on the connection, or NULL. */

@@ -285,9 +285,9 @@ int hxc__h1_eof(hxc__h1 *h)
 
 static int put(hxc__buf *b, const char *s) { return hxc__buf_append(b, s, strlen(s)); }
 
-int hxc__h1_encode_request(hxc__buf *out, const char *method, const char *target,
-                           const char *authority, const struct hxc_headers *headers,
-                           int has_body, size_t body_len, const char *ua)
+static int encode(hxc__buf *out, const char *method, const char *target, const char *authority,
+                  const struct hxc_headers *headers, int has_body, size_t body_len, int chunked,
+                  const char *ua)
 {
     int rv = 0;
     rv |= put(out, method);
@@ -326,12 +326,28 @@ int hxc__h1_encode_request(hxc__buf *out, const char *method, const char *target
         rv |= hxc__buf_append(out, v, vl);
         rv |= hxc__buf_append(out, "\r\n", 2);
     }
-    if (has_body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-        strcmp(method, "PATCH") == 0) {
+    if (chunked) {
+        rv |= put(out, "Transfer-Encoding: chunked\r\n");
+    } else if (has_body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+               strcmp(method, "PATCH") == 0) {
         char cl[48];
         snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n", body_len);
         rv |= put(out, cl);
     }
     rv |= put(out, "\r\n");
     return rv ? HXC_ENOMEM : 0;
+}
+
+int hxc__h1_encode_request(hxc__buf *out, const char *method, const char *target,
+                           const char *authority, const struct hxc_headers *headers,
+                           int has_body, size_t body_len, const char *ua)
+{
+    return encode(out, method, target, authority, headers, has_body, body_len, 0, ua);
+}
+
+int hxc__h1_encode_request_chunked(hxc__buf *out, const char *method, const char *target,
+                                   const char *authority, const struct hxc_headers *headers,
+                                   const char *ua)
+{
+    return encode(out, method, target, authority, headers, 1, 0, 1, ua);
 }

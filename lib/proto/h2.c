@@ -21,6 +21,7 @@ typedef struct stream {
     int32_t id;
     const uint8_t *body;
     size_t body_len, body_off;
+    int (*read)(void *sud, uint8_t *buf, size_t len, size_t *n, int *eof);
     size_t header_bytes;
     unsigned header_count;
     int got_final;   /* a final (non-1xx) HEADERS arrived */
@@ -206,6 +207,12 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const ui
     return 0;
 }
 
+void hxc__h2_resume_body(hxc__h2 *h, int32_t id)
+{
+    if (!h->dead)
+        nghttp2_session_resume_data(h->s, id);
+}
+
 void hxc__h2_consume(hxc__h2 *h, int32_t id, size_t n)
 {
     if (h->dead || n == 0)
@@ -265,6 +272,19 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
     (void)id;
     (void)ud;
     stream *st = src->ptr;
+    if (st->read != NULL) {
+        size_t got = 0;
+        int eof = 0;
+        int rv = st->closed || st->sud == NULL ? HXC_ECANCELLED
+                                               : st->read(st->sud, buf, len, &got, &eof);
+        if (rv == HXC__H2_DEFER)
+            return NGHTTP2_ERR_DEFERRED;
+        if (rv != 0)
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+        if (eof)
+            *flags |= NGHTTP2_DATA_FLAG_EOF;
+        return (ssize_t)got;
+    }
     size_t n = st->body_len - st->body_off;
     if (n > len)
         n = len;
@@ -415,7 +435,12 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
     char cl[32];
     int want_body = r->has_body || !strcmp(r->method, "POST") || !strcmp(r->method, "PUT") ||
                     !strcmp(r->method, "PATCH");
-    if (want_body) {
+    if (r->read != NULL) {
+        if (r->read_len >= 0) {
+            int l = snprintf(cl, sizeof(cl), "%lld", (long long)r->read_len);
+            push_nv(nv, &n, "content-length", 14, cl, (size_t)l);
+        }
+    } else if (want_body) {
         int l = snprintf(cl, sizeof(cl), "%zu", r->body_len);
         push_nv(nv, &n, "content-length", 14, cl, (size_t)l);
     }
@@ -426,10 +451,12 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
         st->sud = sud;
         st->body = r->body;
         st->body_len = r->body_len;
+        st->read = r->read;
         nghttp2_data_provider prd;
         prd.source.ptr = st;
         prd.read_callback = read_body;
-        id = nghttp2_submit_request(h->s, NULL, nv, n, r->body_len > 0 ? &prd : NULL, st);
+        id = nghttp2_submit_request(h->s, NULL, nv, n,
+                                    r->body_len > 0 || r->read ? &prd : NULL, st);
         if (id < 0) {
             hxc__free(st);
             id = id == NGHTTP2_ERR_NOMEM ? HXC_ENOMEM : HXC_EPROTO_LOCAL;

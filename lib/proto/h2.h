@@ -65,7 +65,13 @@ typedef struct hxc__h2_request {
     const uint8_t *body;    /* must stay valid until the stream closes */
     size_t body_len;
     int has_body;
+    /* A streamed body instead: fills buf, sets *n and *eof; returns 0, or
+     * HXC__H2_DEFER (nothing yet: hxc__h2_resume_body later), or an hxc error. */
+    int (*read)(void *sud, uint8_t *buf, size_t len, size_t *n, int *eof);
+    int64_t read_len;       /* its length, or -1 (no content-length) */
 } hxc__h2_request;
+
+#define HXC__H2_DEFER 2
 
 /** 0, HXC_ENOMEM. `ud` is given to on_goaway. */
 int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2_limits *lim);
@@ -83,6 +89,8 @@ int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n)
 unsigned hxc__h2_capacity(const hxc__h2 *h);
 /** Streams open. */
 unsigned hxc__h2_open_streams(const hxc__h2 *h);
+/** A deferred streamed body has data again. */
+void hxc__h2_resume_body(hxc__h2 *h, int32_t stream_id);
 /** Credits `n` bytes of a stream (and the connection) back to the peer's window. */
 void hxc__h2_consume(hxc__h2 *h, int32_t stream_id, size_t n);
 /** Credits the connection window only (bytes of a stream that is gone). */

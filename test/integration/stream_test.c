@@ -1,8 +1,10 @@
 /*
- * Integration: streamed response bodies with back-pressure, over HTTP/1.1
- * and HTTP/2: chunks arrive in order, a paused consumer bounds what is held
- * in memory (reads stop / windows are not credited), resume carries on, and
- * a callback can abort its request without hurting the connection.
+ * Integration: streamed bodies over HTTP/1.1 and HTTP/2. Downloads: chunks
+ * arrive in order, a paused consumer bounds what is held in memory (reads
+ * stop / windows are not credited), resume carries on, a callback can abort
+ * its request without hurting the connection. Uploads: a producer callback,
+ * chunked or with a length, paused and resumed, failing, or lying about its
+ * length.
  */
 #include "itest.h"
 
@@ -192,6 +194,123 @@ static void test_abort_from_body_callback(void **state)
     abort_from_callback(1);
 }
 
+/* ---- streamed uploads ---------------------------------------------------- */
+
+typedef struct producer {
+    size_t total, sent, piece;
+    int pause_first;   /* return HXC_PAUSE once, resumed by a timer */
+    int paused_once;
+    int fail_at;       /* return an error after this many bytes (0: never) */
+    int overrun;       /* produce more than announced */
+    hxc_request *req;
+    struct event *timer;
+} producer;
+
+static void resume_body(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    producer *p = arg;
+    assert_int_equal(hxc_request_resume_body(p->req), 0);
+}
+
+static int produce(hxc_request *req, uint8_t *buf, size_t len, size_t *written, int *eof, void *ud)
+{
+    producer *p = ud;
+    p->req = req;
+    if (p->pause_first && !p->paused_once) {
+        p->paused_once = 1;
+        struct timeval tv = {0, 100000};
+        evtimer_add(p->timer, &tv);
+        assert_int_equal(hxc_request_resume_body(req), HXC_EINVAL); /* not paused yet */
+        return HXC_PAUSE;
+    }
+    if (p->fail_at && p->sent >= (size_t)p->fail_at)
+        return HXC_ECANCELLED;
+    size_t want = p->overrun ? p->piece : p->total - p->sent;
+    size_t n = want < p->piece ? want : p->piece;
+    if (n > len)
+        n = len;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)('A' + (p->sent + i) % 26);
+    p->sent += n;
+    *written = n;
+    *eof = !p->overrun && p->sent == p->total;
+    return 0;
+}
+
+static void upload(int h2, int known_length, int pause, int fail_at, int overrun, int expect_err)
+{
+    hxc_client_config cfg;
+    hxc_client_config_init(&cfg);
+    cfg.http2_prior_knowledge = h2;
+    itest t;
+    itest_open(&t, &cfg);
+    producer p;
+    memset(&p, 0, sizeof(p));
+    p.total = 300000;
+    p.piece = 7000;
+    p.pause_first = pause;
+    p.fail_at = fail_at;
+    p.overrun = overrun;
+    p.timer = evtimer_new(t.base, resume_body, &p);
+    hxc_request *req;
+    assert_int_equal(hxc_request_new(&req, "POST", itest_url(&srv, 0, "/echo")), 0);
+    assert_int_equal(hxc_request_set_body_producer(req, produce, known_length ? 300000 : -1, &p), 0);
+    hxc_future *f = hxc_client_request(t.client, req);
+    int err = hxc_future_wait(f);
+    event_free(p.timer);
+    if (expect_err) {
+        assert_int_equal(err, expect_err);
+        hxc_future_free(f);
+    } else {
+        assert_int_equal(err, 0);
+        size_t len;
+        const char *b = (const char *)hxc_response_body(hxc_future_response(f), &len);
+        assert_true(len > 300000);
+        const char *body = b + len - 300000;
+        for (size_t i = 0; i < 300000; i++)
+            if (body[i] != (char)('A' + i % 26))
+                fail_msg("upload byte %zu is %d", i, body[i]);
+        if (!h2) {
+            assert_non_null(strstr(b, known_length ? "Content-Length: 300000\r\n"
+                                                   : "Transfer-Encoding: chunked\r\n"));
+        } else if (known_length) {
+            assert_non_null(strstr(b, "content-length: 300000\n"));
+        }
+        hxc_future_free(f);
+    }
+    f = itest_fetch(t.client, "GET", itest_url(&srv, 0, "/hello"), NULL);
+    itest_assert_ok(f, 200);
+    hxc_future_free(f);
+    itest_close(&t);
+}
+
+static void test_upload_h1(void **state)
+{
+    (void)state;
+    upload(0, 0, 0, 0, 0, 0); /* chunked */
+    upload(0, 1, 0, 0, 0, 0); /* Content-Length */
+    upload(0, 0, 1, 0, 0, 0); /* paused, then resumed */
+}
+
+static void test_upload_h2(void **state)
+{
+    (void)state;
+    upload(1, 0, 0, 0, 0, 0);
+    upload(1, 1, 0, 0, 0, 0);
+    upload(1, 1, 1, 0, 0, 0);
+}
+
+static void test_upload_failures(void **state)
+{
+    (void)state;
+    upload(0, 0, 0, 50000, 0, HXC_ECANCELLED); /* the producer's own error */
+    upload(1, 0, 0, 50000, 0, HXC_ECANCELLED);
+    upload(0, 1, 0, 0, 1, HXC_EINVAL);         /* more than announced */
+    upload(1, 1, 0, 0, 1, HXC_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +319,9 @@ int main(void)
         cmocka_unit_test(test_h2_stream),
         cmocka_unit_test(test_h2_stream_paused),
         cmocka_unit_test(test_abort_from_body_callback),
+        cmocka_unit_test(test_upload_h1),
+        cmocka_unit_test(test_upload_h2),
+        cmocka_unit_test(test_upload_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
