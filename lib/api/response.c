@@ -18,6 +18,7 @@ struct hxc_response *hxc__response_new(struct hxc_request *req)
     hxc__headers_init(&r->headers);
     hxc__headers_init(&r->trailers);
     hxc__buf_init(&r->body);
+    hxc__buf_init(&r->up);
     return r;
 }
 
@@ -47,6 +48,7 @@ void hxc_response_release(hxc_response *r)
     hxc__headers_free(&r->headers);
     hxc__headers_free(&r->trailers);
     hxc__buf_free(&r->body);
+    hxc__buf_free(&r->up);
     hxc__free(r);
 }
 
