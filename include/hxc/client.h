@@ -82,6 +82,9 @@ typedef struct hxc_client_config {
                                                 SETTINGS_MAX_CONCURRENT_STREAMS (100) */
     uint32_t http2_stream_window;          /**< initial receive window of a stream (4 MiB) */
     uint32_t http2_connection_window;      /**< receive window of a session (16 MiB) */
+    double http2_ping_interval;            /**< > 0: PING idle sessions this often; one
+                                                unanswered by the next PING is dropped
+                                                before it is reused (default 0: off) */
 
     /* Load testing (h2load's -c and -m) */
     unsigned exact_connections; /**< > 0: open exactly this many connections to each origin

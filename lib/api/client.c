@@ -314,6 +314,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     if (!valid_time(cfg->connect_timeout) || !valid_time(cfg->read_timeout) ||
         !valid_time(cfg->write_timeout) || !valid_time(cfg->pool_timeout) ||
         !valid_time(cfg->total_timeout) || !valid_time(cfg->keepalive_expiry) ||
+        !valid_time(cfg->http2_ping_interval) ||
         cfg->max_connections == 0 || cfg->http2_stream_window > 0x7fffffffu ||
         cfg->http2_connection_window > 0x7fffffffu)
         return HXC_EINVAL;
@@ -362,6 +363,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     pc.h2_stream_window = cfg->http2_stream_window;
     pc.h2_conn_window = cfg->http2_connection_window;
     pc.exact_conns = cfg->exact_connections;
+    pc.h2_ping_interval = cfg->http2_ping_interval;
     pc.progress = stream_progress;
     pc.need_body = need_body;
     if (cfg->push_promise != NULL) {

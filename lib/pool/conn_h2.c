@@ -155,9 +155,34 @@ static void *ev_push(void *ud, int32_t id, const struct hxc_headers *h)
     return hxc__pool_adopt_push(c, req, id); /* NULL: refused */
 }
 
+static void ev_ping_ack(void *ud)
+{
+    hxc__conn *c = ud;
+    c->ping_outstanding = 0;
+}
+
+/* While a session is idle it is PINGed; one PING unanswered when the next is
+ * due means the peer is gone: drop the session before anyone reuses it. */
+static void ping_cb(hxc__timer *t, void *arg)
+{
+    (void)t;
+    hxc__conn *c = arg;
+    if (c->nexchanges > 0)
+        return; /* busy: reads prove it alive; rearmed when idle again */
+    if (c->ping_outstanding) {
+        hxc__h2_fail_all(c->h2, HXC_ECLOSED, "no PING acknowledgement");
+        hxc__pool_conn_close(c, 0);
+        return;
+    }
+    c->ping_outstanding = 1;
+    hxc__h2_ping(c->h2);
+    hxc__timer_start(&c->ping_timer, c->pool->cfg.h2_ping_interval);
+    hxc__defer_schedule(c->pool->r, &c->flush_task);
+}
+
 static const hxc__h2_events events = {
     ev_status, ev_header, ev_headers_done, ev_data, ev_trailer, ev_close, ev_goaway, ev_settings,
-    ev_push,
+    ev_push, ev_ping_ack,
 };
 
 static int write_out(void *wud, const uint8_t *p, size_t n)
@@ -175,6 +200,9 @@ static void settle(hxc__conn *c)
         hxc__pool_conn_close(c, rv == 0);
         return;
     }
+    double every = c->pool->cfg.h2_ping_interval;
+    if (every > 0 && c->nexchanges == 0 && !hxc__timer_armed(&c->ping_timer))
+        hxc__timer_start(&c->ping_timer, every);
     hxc__pool_conn_update(c);
 }
 
@@ -195,6 +223,7 @@ static int init(hxc__conn *c)
     lim.conn_window = p->cfg.h2_conn_window;
     lim.enable_push = p->cfg.push != NULL;
     hxc__defer_init(&c->flush_task, flush_cb, c);
+    hxc__timer_init(p->r, &c->ping_timer, ping_cb, c);
     int rv = hxc__h2_new(&c->h2, &events, c, &lim);
     if (rv != 0)
         return rv;
@@ -315,6 +344,7 @@ static void goodbye(hxc__conn *c)
 static void destroy(hxc__conn *c)
 {
     hxc__defer_cancel(&c->flush_task);
+    hxc__timer_stop(&c->ping_timer);
     hxc__h2_free(c->h2);
     c->h2 = NULL;
     hxc__h1_free(&c->h1);

@@ -36,6 +36,7 @@ typedef struct hxc__pool_config {
     uint32_t h2_stream_window; /* initial stream receive window */
     uint32_t h2_conn_window;   /* connection receive window */
     unsigned exact_conns;      /* load testing: exactly this many per origin (0: off) */
+    double h2_ping_interval;   /* PING idle sessions (0: off) */
     /* HTTP/2 server push: offered a promised request (owned by the callee from then on),
      * return the response that will carry it and its done callback, or NULL to refuse. */
     struct hxc_response *(*push)(void *arg, struct hxc_request *promised,

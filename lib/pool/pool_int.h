@@ -97,6 +97,8 @@ struct hxc__conn {
     unsigned nexchanges;
     hxc__exchange *bound; /* the exchange that opened it, while connecting */
     hxc__timer idle_timer;
+    hxc__timer ping_timer;  /* HTTP/2 health check while idle */
+    int ping_outstanding;
     hxc__defer flush_task;
     unsigned requests;   /* exchanges started on it */
     const char *version;

@@ -152,6 +152,11 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
             h->ev->on_goaway(h->ud, f->goaway.last_stream_id, f->goaway.error_code);
         return 0;
     }
+    if (f->hd.type == NGHTTP2_PING && (f->hd.flags & NGHTTP2_FLAG_ACK)) {
+        if (h->ev->on_ping_ack)
+            h->ev->on_ping_ack(h->ud);
+        return 0;
+    }
     if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) {
         if (h->ev->on_settings)
             h->ev->on_settings(h->ud);
@@ -205,6 +210,12 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const ui
     if (rv != 0)
         return stream_fail(h, st, rv, "response body rejected");
     return 0;
+}
+
+void hxc__h2_ping(hxc__h2 *h)
+{
+    if (!h->dead)
+        nghttp2_submit_ping(h->s, NGHTTP2_FLAG_NONE, NULL);
 }
 
 void hxc__h2_resume_body(hxc__h2 *h, int32_t id)

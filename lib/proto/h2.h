@@ -46,6 +46,8 @@ typedef struct hxc__h2_events {
      * for the pushed response, or NULL to refuse it (RST_STREAM CANCEL).
      */
     void *(*on_push)(void *ud, int32_t promised_id, const struct hxc_headers *req);
+    /** The peer acknowledged our PING. */
+    void (*on_ping_ack)(void *ud);
 } hxc__h2_events;
 
 typedef struct hxc__h2_limits {
@@ -89,6 +91,8 @@ int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n)
 unsigned hxc__h2_capacity(const hxc__h2 *h);
 /** Streams open. */
 unsigned hxc__h2_open_streams(const hxc__h2 *h);
+/** Queues a PING (health check). */
+void hxc__h2_ping(hxc__h2 *h);
 /** A deferred streamed body has data again. */
 void hxc__h2_resume_body(hxc__h2 *h, int32_t stream_id);
 /** Credits `n` bytes of a stream (and the connection) back to the peer's window. */

@@ -280,6 +280,86 @@ static void test_server_push(void **state)
     testsrv_stop(&s);
 }
 
+static void stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
+static hxc_future *h2_fetch_path(itest *t, const testsrv *s, const char *path)
+{
+    return itest_fetch(t->client, "GET", itest_url(s, 0, path), NULL);
+}
+
+static void test_ping_drops_dead_idle_session(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    cfg.http2_ping_interval = 0.1;
+    itest t;
+    itest_open(&t, &cfg);
+    /* A live idle session answers its PINGs and stays. */
+    hxc_future *f = itest_fetch(t.client, "GET", itest_url(&s, 0, "/hello"), NULL);
+    itest_assert_ok(f, 200);
+    hxc_future_free(f);
+    struct event *tick = evtimer_new(t.base, stop_loop, t.base);
+    struct timeval tv = {0, 450000};
+    evtimer_add(tick, &tv);
+    event_base_dispatch(t.base);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_open, 1);
+    /* A peer that stops reading: its session is dropped before reuse. */
+    f = itest_fetch(t.client, "GET", itest_url(&s, 0, "/freeze"), NULL);
+    itest_assert_ok(f, 200);
+    hxc_future_free(f);
+    evtimer_add(tick, &tv);
+    event_base_dispatch(t.base);
+    event_free(tick);
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_open, 0);
+    f = itest_fetch(t.client, "GET", itest_url(&s, 0, "/hello"), NULL);
+    itest_assert_ok(f, 200);
+    assert_int_equal(hxc_response_connection_id(hxc_future_response(f)), 2);
+    hxc_future_free(f);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
+static void test_h2_header_limits(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    cfg.max_response_header_bytes = 16 * 1024;
+    cfg.max_response_headers = 100;
+    itest t;
+    itest_open(&t, &cfg);
+    /* Decoded size over the limit (HPACK makes the wire small: counted decoded). */
+    hxc_future *f = h2_fetch_path(&t, &s, "/headers?n=50&size=1000");
+    itest_assert_err(f, HXC_EHEADERS_TOO_LARGE);
+    hxc_future_free(f);
+    f = h2_fetch_path(&t, &s, "/headers?n=500&size=1");
+    itest_assert_err(f, HXC_EHEADERS_TOO_LARGE);
+    hxc_future_free(f);
+    f = h2_fetch_path(&t, &s, "/headers?n=20&size=100");
+    itest_assert_ok(f, 200);
+    assert_string_equal(hxc_response_http_version(hxc_future_response(f)), "HTTP/2");
+    assert_int_equal(hxc_headers_count_of(hxc_response_headers(hxc_future_response(f)), "x-h-19"), 1);
+    hxc_future_free(f);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_opened, 1); /* only the streams were reset */
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
 static hxc_future *h2_fetch(itest *t, const testsrv *s, const char *path)
 {
     return itest_fetch(t->client, "GET", itest_url(s, 0, path), NULL);
@@ -518,6 +598,8 @@ int main(void)
         cmocka_unit_test(test_cancel_and_timeout_one_stream),
         cmocka_unit_test(test_exact_connections_and_streams),
         cmocka_unit_test(test_server_push),
+        cmocka_unit_test(test_ping_drops_dead_idle_session),
+        cmocka_unit_test(test_h2_header_limits),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

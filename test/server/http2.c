@@ -9,6 +9,8 @@
  *   /reset?code=N        RST_STREAM(N) before any response
  *   /reset-mid?code=N    headers and 1000 bytes, then RST_STREAM(N)
  *   /push, /push-other  PUSH_PROMISE of /pushed (same origin, or another one), then hello
+ *   /freeze              answers, then stops reading the connection (PINGs unanswered)
+ *   /headers?n=N&size=S  N response header fields of S bytes
  *   /settings?max=N      new SETTINGS_MAX_CONCURRENT_STREAMS mid-session
  *   /goaway              GOAWAY(NO_ERROR, last = this stream), answers it, closes when done
  *   /goaway-error        GOAWAY(ENHANCE_YOUR_CALM, last = 0), then closes
@@ -226,6 +228,32 @@ static void route(h2stream *st)
             respond(ps, 200, "pushed\n", 7);
         }
         respond(st, 200, "hello\n", 6);
+    } else if (!strcmp(path, "/freeze")) {
+        /* Answer, then never read this connection again (a dead peer that
+         * still holds the socket open): PINGs go unanswered. */
+        respond(st, 200, "frozen\n", 7);
+        h2_flush(hc);
+        bufferevent_disable(hc->bev, EV_READ);
+    } else if (!strcmp(path, "/headers")) {
+        long n = num(qparam(st->path, "n"), 10), size = num(qparam(st->path, "size"), 10);
+        if (n > 10000)
+            n = 10000;
+        if (size > 65536)
+            size = 65536;
+        nghttp2_nv *nv = calloc((size_t)n + 1, sizeof(*nv));
+        char *v = malloc((size_t)size + 1);
+        memset(v, 'v', (size_t)size);
+        char (*names)[32] = calloc((size_t)n + 1, 32);
+        nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)"200", 7, 3, 0};
+        for (long i = 0; i < n; i++) {
+            snprintf(names[i], 32, "x-h-%ld", i);
+            nv[i + 1] = (nghttp2_nv){(uint8_t *)names[i], (uint8_t *)v, strlen(names[i]),
+                                     (size_t)size, NGHTTP2_NV_FLAG_NO_INDEX};
+        }
+        nghttp2_submit_response(hc->s, st->id, nv, (size_t)n + 1, NULL);
+        free(nv);
+        free(v);
+        free(names);
     } else if (!strcmp(path, "/settings")) {
         /* A mid-session change of our stream limit. */
         nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
