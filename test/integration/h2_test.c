@@ -330,6 +330,42 @@ static void test_ping_drops_dead_idle_session(void **state)
     testsrv_stop(&s);
 }
 
+static void test_session_death_fails_open_streams_once(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *hang[5];
+    for (int i = 0; i < 5; i++)
+        hang[i] = itest_start(t.client, "GET", itest_url(&s, 0, "/hang"), NULL);
+    hxc_future *ok = itest_fetch(t.client, "GET", itest_url(&s, 0, "/interim"), NULL);
+    itest_assert_ok(ok, 200); /* a 103 before the final response is skipped */
+    assert_string_equal((const char *)hxc_response_body(hxc_future_response(ok), NULL), "hello\n");
+    assert_null(hxc_headers_get(hxc_response_headers(hxc_future_response(ok)), "link"));
+    hxc_future_free(ok);
+    hxc_future *kill = itest_fetch(t.client, "GET", itest_url(&s, 0, "/kill"), NULL);
+    itest_assert_err(kill, HXC_ECLOSED);
+    hxc_future_free(kill);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(hxc_future_wait(hang[i]), HXC_ECLOSED);
+        hxc_future_free(hang[i]);
+    }
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.requests_completed, 7); /* each failed exactly once */
+    assert_int_equal(st.requests_retried, 0);   /* they may have been processed */
+    hxc_future *after = itest_fetch(t.client, "GET", itest_url(&s, 0, "/hello"), NULL);
+    itest_assert_ok(after, 200);
+    assert_int_equal(hxc_response_connection_id(hxc_future_response(after)), 2);
+    hxc_future_free(after);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
 static void test_h2_header_limits(void **state)
 {
     (void)state;
@@ -600,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_server_push),
         cmocka_unit_test(test_ping_drops_dead_idle_session),
         cmocka_unit_test(test_h2_header_limits),
+        cmocka_unit_test(test_session_death_fails_open_streams_once),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -9,6 +9,8 @@
  *   /reset?code=N        RST_STREAM(N) before any response
  *   /reset-mid?code=N    headers and 1000 bytes, then RST_STREAM(N)
  *   /push, /push-other  PUSH_PROMISE of /pushed (same origin, or another one), then hello
+ *   /kill                closes the connection at once, under every open stream
+ *   /interim             a 103 Early Hints, then 200
  *   /freeze              answers, then stops reading the connection (PINGs unanswered)
  *   /headers?n=N&size=S  N response header fields of S bytes
  *   /settings?max=N      new SETTINGS_MAX_CONCURRENT_STREAMS mid-session
@@ -48,6 +50,7 @@ typedef struct h2stream {
 
 struct h2conn {
     long open;
+    int kill;
     int tls;
     ts_server *srv;
     struct bufferevent *bev;
@@ -228,6 +231,14 @@ static void route(h2stream *st)
             respond(ps, 200, "pushed\n", 7);
         }
         respond(st, 200, "hello\n", 6);
+    } else if (!strcmp(path, "/kill")) {
+        /* The connection dies under every open stream. */
+        hc->kill = 1;
+    } else if (!strcmp(path, "/interim")) {
+        nghttp2_nv early[] = {{(uint8_t *)":status", (uint8_t *)"103", 7, 3, 0},
+                              {(uint8_t *)"link", (uint8_t *)"</a.css>; rel=preload", 4, 21, 0}};
+        nghttp2_submit_headers(hc->s, NGHTTP2_FLAG_NONE, st->id, NULL, early, 2, NULL);
+        respond(st, 200, "hello\n", 6);
     } else if (!strcmp(path, "/freeze")) {
         /* Answer, then never read this connection again (a dead peer that
          * still holds the socket open): PINGs go unanswered. */
@@ -399,7 +410,7 @@ static void h2_read(struct bufferevent *bev, void *arg)
     const uint8_t *data = evbuffer_pullup(in, -1);
     ssize_t rv = nghttp2_session_mem_recv(hc->s, data, len);
     evbuffer_drain(in, len);
-    if (rv < 0) {
+    if (rv < 0 || hc->kill) {
         h2_flush(hc);
         h2_close(hc);
         return;
