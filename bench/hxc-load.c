@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -74,6 +75,7 @@ typedef struct worker {
     int stopping, closing;
     struct event *tick, *stop_ev, *hard_ev;
     long next_url;
+    hxc_request **templates; /* one per URI, parsed once */
     uint64_t done_shared; /* read by the progress line */
     uint64_t issued, issued_done; /* every request, warm-up included */
 } worker;
@@ -166,13 +168,8 @@ static void on_client_closed(hxc_client *c, void *ud);
 static void start_one(worker *w, uint64_t intended)
 {
     const options *o = w->o;
-    const char *url = o->urls[w->next_url++ % o->nurls];
     hxc_request *req = NULL;
-    int rv = hxc_request_new(&req, o->body ? "POST" : "GET", url);
-    if (rv == 0 && o->body)
-        rv = hxc_request_set_body_static(req, o->body, o->body_len);
-    for (int i = 0; rv == 0 && i < o->nheaders; i++)
-        rv = hxc_request_add_header(req, o->hname[i], o->hvalue[i]);
+    int rv = hxc_request_dup(&req, w->templates[w->next_url++ % o->nurls]);
     w->issued++;
     int counted = intended >= w->warm_rel;
     if (counted)
@@ -291,10 +288,23 @@ static void *run_worker(void *arg)
     cfg.insecure = o->insecure;
     cfg.ca_file = o->cacert;
     cfg.total_timeout = 0; /* the run's own deadline governs */
-    int rv = hxc_client_open(&w->client, w->base, &cfg);
+    w->templates = calloc((size_t)o->nurls, sizeof(*w->templates));
+    int rv = w->templates ? 0 : HXC_ENOMEM;
+    for (int i = 0; rv == 0 && i < o->nurls; i++) {
+        rv = hxc_request_new(&w->templates[i], o->body ? "POST" : "GET", o->urls[i]);
+        if (rv == 0 && o->body)
+            rv = hxc_request_set_body_static(w->templates[i], o->body, o->body_len);
+        for (int k = 0; rv == 0 && k < o->nheaders; k++)
+            rv = hxc_request_add_header(w->templates[i], o->hname[k], o->hvalue[k]);
+    }
+    if (rv == 0)
+        rv = hxc_client_open(&w->client, w->base, &cfg);
     if (rv != 0) {
         fprintf(stderr, "hxc-load: %s\n", hxc_strerror(rv));
         event_base_free(w->base);
+        for (int i = 0; w->templates && i < o->nurls; i++)
+            hxc_request_free(w->templates[i]);
+        free(w->templates);
         w->closed = 1;
         return NULL;
     }
@@ -331,6 +341,9 @@ static void *run_worker(void *arg)
     if (w->hard_ev)
         event_free(w->hard_ev);
     event_base_free(w->base);
+    for (int i = 0; i < o->nurls; i++)
+        hxc_request_free(w->templates[i]);
+    free(w->templates);
     return NULL;
 }
 
@@ -599,6 +612,10 @@ int main(int argc, char **argv)
         {"merge", no_argument, 0, O_MERGE},              {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
+    /* A load driver keeps a steady working set: do not hand memory back to the
+     * kernel after each burst (glibc would madvise and fault it in again). */
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
     options o;
     memset(&o, 0, sizeof(o));
     o.n = 1;

@@ -40,6 +40,14 @@ enum hxc_timeout {
  * is untouched.
  */
 HXC_EXTERN int hxc_request_new(hxc_request **out, const char *method, const char *url);
+/**
+ * A copy of `src` (method, URL, headers, body, options and callbacks) without
+ * parsing anything again: the cheap way to send the same request many times
+ * (load drivers, retries of one's own). An owned body is copied; a static
+ * body is shared by reference. 0 or HXC_EINVAL / HXC_ENOMEM; *out untouched
+ * on error.
+ */
+HXC_EXTERN int hxc_request_dup(hxc_request **out, const hxc_request *src);
 /** Frees a request the caller still owns. NULL is ignored. */
 HXC_EXTERN void hxc_request_free(hxc_request *req);
 

@@ -39,6 +39,66 @@ int hxc_request_new(hxc_request **out, const char *method, const char *url)
     return 0;
 }
 
+static int dup_str(char **dst, const char *src)
+{
+    if (src == NULL) {
+        *dst = NULL;
+        return 0;
+    }
+    *dst = hxc__strdup(src);
+    return *dst ? 0 : HXC_ENOMEM;
+}
+
+int hxc_request_dup(hxc_request **out, const hxc_request *src)
+{
+    if (out == NULL || src == NULL)
+        return HXC_EINVAL;
+    struct hxc_request *r = hxc__calloc(1, sizeof(*r));
+    if (r == NULL)
+        return HXC_ENOMEM;
+    *r = *src;
+    r->call = NULL;
+    r->producer_paused = 0;
+    r->method = r->url_string = NULL;
+    memset(&r->url, 0, sizeof(r->url));
+    hxc__headers_init(&r->headers);
+    r->body = NULL;
+    r->body_owned = 0;
+    int rv = dup_str(&r->method, src->method);
+    rv |= dup_str(&r->url_string, src->url_string);
+    rv |= dup_str(&r->url.scheme, src->url.scheme);
+    rv |= dup_str(&r->url.host, src->url.host);
+    rv |= dup_str(&r->url.target, src->url.target);
+    rv |= dup_str(&r->url.authority, src->url.authority);
+    r->url.port = src->url.port;
+    r->url.tls = src->url.tls;
+    r->url.ipv6 = src->url.ipv6;
+    for (size_t i = 0; rv == 0 && i < src->headers.count; i++) {
+        size_t nl, vl;
+        const char *n = hxc__headers_name(&src->headers, i, &nl);
+        const char *v = hxc__headers_value(&src->headers, i, &vl);
+        rv = hxc__headers_add(&r->headers, n, nl, v, vl);
+    }
+    if (rv == 0 && src->body_owned && src->body_len > 0) {
+        uint8_t *b = hxc__malloc(src->body_len);
+        if (b == NULL)
+            rv = HXC_ENOMEM;
+        else {
+            memcpy(b, src->body, src->body_len);
+            r->body = b;
+            r->body_owned = 1;
+        }
+    } else if (rv == 0) {
+        r->body = src->body_owned ? NULL : src->body;
+    }
+    if (rv != 0) {
+        hxc_request_free(r);
+        return HXC_ENOMEM;
+    }
+    *out = r;
+    return 0;
+}
+
 void hxc_request_free(hxc_request *r)
 {
     if (r == NULL)

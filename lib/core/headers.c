@@ -29,13 +29,15 @@ int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen, const
                      size_t vlen)
 {
     if (h->count == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 8;
+        size_t cap = h->cap ? h->cap * 2 : 16;
         hxc__field *f = hxc__realloc(h->fields, cap * sizeof(*f));
         if (f == NULL)
             return HXC_ENOMEM;
         h->fields = f;
         h->cap = cap;
     }
+    if (h->bytes.cap == 0 && hxc__buf_reserve(&h->bytes, 512) != 0)
+        return HXC_ENOMEM; /* room for a typical header section at once */
     if (hxc__buf_reserve(&h->bytes, nlen + vlen + 2) != 0)
         return HXC_ENOMEM;
     hxc__field *f = &h->fields[h->count];

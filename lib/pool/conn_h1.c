@@ -39,6 +39,8 @@ static int h1_on_headers_done(void *ud)
     uint64_t cl = c->h1.parser.content_length;
     if (ex->max_body && (c->h1.parser.flags & F_CONTENT_LENGTH) && cl > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
+    if (c->h1.parser.flags & F_CONTENT_LENGTH)
+        hxc__pool_expect_body(ex, cl);
     hxc__pool_head_done(ex);
     return 0;
 }

@@ -51,8 +51,10 @@ static int ev_headers_done(void *sud)
         if (hxc__strieq(n, nl, "content-length"))
             cl = hxc__headers_value(h, i, NULL);
     }
-    if (cl && ex->max_body && strtoull(cl, NULL, 10) > ex->max_body)
+    uint64_t length = cl ? strtoull(cl, NULL, 10) : 0;
+    if (cl && ex->max_body && length > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
+    hxc__pool_expect_body(ex, length);
     hxc__pool_head_done(ex);
     return 0;
 }

@@ -157,6 +157,7 @@ static void set_idle(hxc__conn *c, int idle)
         return;
     c->idle = idle;
     if (idle) {
+        c->idle_since = hxc__now();
         hxc__list_insert_tail(&p->idle_lru, &c->lru_node);
         p->nidle++;
         hxc__timer_start(&c->idle_timer, p->cfg.keepalive_expiry);
@@ -372,29 +373,37 @@ static void dequeue(hxc__exchange *ex)
 }
 
 /* A connection of the origin that can take `ex` now, or NULL: the first with
- * room, or in exact mode (load testing) the least loaded, to spread evenly. */
+ * room, or in exact mode (load testing) the least loaded, to spread evenly.
+ * Only the one chosen is probed for liveness (one syscall, if it is idle). */
 static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
 {
-    hxc__list *n, *t;
-    hxc__conn *best = NULL;
     int spread = o->nconns > 0 && ex->pool->cfg.exact_conns > 0;
-    HXC__LIST_FOREACH_SAFE(n, t, &o->avail)
-    {
-        hxc__conn *c = HXC__LIST_ENTRY(n, hxc__conn, avail_node);
-        if (ex->fresh_only && c->requests > 0)
-            continue;
-        if (c->nexchanges == 0 && !c->proto->usable(c)) {
-            hxc__pool_conn_close(c, 0); /* found dead before use: dropped, nothing fails */
+    for (;;) {
+        hxc__conn *best = NULL;
+        for (hxc__list *n = o->avail.next; n != &o->avail; n = n->next) {
+            hxc__conn *c = HXC__LIST_ENTRY(n, hxc__conn, avail_node);
+            if (ex->fresh_only && c->requests > 0)
+                continue;
+            if (c->proto->capacity(c) == 0)
+                continue;
+            if (best == NULL || c->nexchanges < best->nexchanges)
+                best = c;
+            if (!spread)
+                break;
+        }
+        if (best == NULL)
+            return NULL;
+        /* A connection idle for a while may have been closed by the server in
+         * the meantime: probe it. One that was busy a moment ago is not probed
+         * (its close would have been read; the stale-connection retry covers
+         * the rest), which saves a syscall per request under load. */
+        if (best->nexchanges == 0 && hxc__now() - best->idle_since >= HXC__PROBE_AFTER &&
+            !best->proto->usable(best)) {
+            hxc__pool_conn_close(best, 0); /* found dead before use: dropped, nothing fails */
             continue;
         }
-        if (c->proto->capacity(c) == 0)
-            continue;
-        if (!spread)
-            return c;
-        if (best == NULL || c->nexchanges < best->nexchanges)
-            best = c;
+        return best;
     }
-    return best;
 }
 
 static void dispatch_origin(hxc__pool *p, hxc__origin *o)
@@ -581,6 +590,14 @@ int hxc__pool_body(hxc__exchange *ex, const uint8_t *data, size_t len)
         ex->pool->cfg.progress(ex->resp, ex->arg);
     }
     return 0;
+}
+
+void hxc__pool_expect_body(hxc__exchange *ex, uint64_t length)
+{
+    /* One allocation for a buffered body of announced size (bounded). */
+    if (!ex->streaming && length > 0 && length <= (4u << 20) &&
+        (ex->max_body == 0 || length <= ex->max_body))
+        hxc__buf_reserve(&ex->resp->body, (size_t)length);
 }
 
 void hxc__pool_head_done(hxc__exchange *ex)

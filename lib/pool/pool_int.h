@@ -19,6 +19,8 @@ enum xstate { X_QUEUED, X_CONNECTING, X_ACTIVE, X_DONE };
 enum cstate { C_CONNECTING, C_READY };
 
 #define HXC__MAX_REFUSED_RETRIES 3
+/* Idle connections older than this (seconds) are probed before reuse. */
+#define HXC__PROBE_AFTER 0.5
 /* HTTP/1.1 stops reading while a streamed body has this much unconsumed... */
 #define HXC__STREAM_HIGH (1u << 20)
 /* ...and starts again below this. */
@@ -90,6 +92,7 @@ struct hxc__conn {
     enum cstate state;
     int negotiating;     /* counted in o->negotiating until the protocol is known */
     int idle;            /* in pool->idle_lru */
+    double idle_since;   /* when it last became idle */
     int closing;
     int read_paused;     /* HTTP/1.1 back-pressure from a streamed body */
     uint32_t goaway_error; /* HTTP/2: error code of a GOAWAY received, 0 if none or NO_ERROR */
@@ -164,6 +167,8 @@ int hxc__pool_body(hxc__exchange *ex, const uint8_t *data, size_t len);
 void hxc__pool_want_body(hxc__exchange *ex);
 /** Whether the request can be sent again (its body is replayable). */
 int hxc__pool_replayable(const hxc__exchange *ex);
+/** Protocol glue: the head announced a body of `length` bytes. */
+void hxc__pool_expect_body(hxc__exchange *ex, uint64_t length);
 /** Protocol glue: the final head is in (streaming consumers are told). */
 void hxc__pool_head_done(hxc__exchange *ex);
 /** The first (HTTP/1.1: the only) exchange on the connection, or NULL. */
