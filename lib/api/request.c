@@ -39,16 +39,6 @@ int hxc_request_new(hxc_request **out, const char *method, const char *url)
     return 0;
 }
 
-static int dup_str(char **dst, const char *src)
-{
-    if (src == NULL) {
-        *dst = NULL;
-        return 0;
-    }
-    *dst = hxc__strdup(src);
-    return *dst ? 0 : HXC_ENOMEM;
-}
-
 int hxc_request_dup(hxc_request **out, const hxc_request *src)
 {
     if (out == NULL || src == NULL)
@@ -64,12 +54,24 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
     hxc__headers_init(&r->headers);
     r->body = NULL;
     r->body_owned = 0;
-    int rv = dup_str(&r->method, src->method);
-    rv |= dup_str(&r->url_string, src->url_string);
-    rv |= dup_str(&r->url.scheme, src->url.scheme);
-    rv |= dup_str(&r->url.host, src->url.host);
-    rv |= dup_str(&r->url.target, src->url.target);
-    rv |= dup_str(&r->url.authority, src->url.authority);
+    /* One block for the six strings (a request copy is made per request by load drivers). */
+    const char *strs[6] = {src->method,     src->url_string, src->url.scheme,
+                           src->url.host,   src->url.target, src->url.authority};
+    size_t lens[6], total = 0;
+    for (int i = 0; i < 6; i++)
+        total += (lens[i] = strlen(strs[i])) + 1;
+    r->packed = hxc__malloc(total);
+    int rv = r->packed ? 0 : HXC_ENOMEM;
+    if (rv == 0) {
+        char *p = r->packed;
+        char **dst[6] = {&r->method,   &r->url_string, &r->url.scheme,
+                         &r->url.host, &r->url.target, &r->url.authority};
+        for (int i = 0; i < 6; i++) {
+            memcpy(p, strs[i], lens[i] + 1);
+            *dst[i] = p;
+            p += lens[i] + 1;
+        }
+    }
     r->url.port = src->url.port;
     r->url.tls = src->url.tls;
     r->url.ipv6 = src->url.ipv6;
@@ -103,9 +105,13 @@ void hxc_request_free(hxc_request *r)
 {
     if (r == NULL)
         return;
-    hxc__free(r->method);
-    hxc__free(r->url_string);
-    hxc__url_free(&r->url);
+    if (r->packed) {
+        hxc__free(r->packed); /* method, URL and its parts live in it */
+    } else {
+        hxc__free(r->method);
+        hxc__free(r->url_string);
+        hxc__url_free(&r->url);
+    }
     hxc__headers_free(&r->headers);
     if (r->body_owned)
         hxc__free((void *)r->body);

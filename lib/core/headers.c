@@ -41,14 +41,18 @@ int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen, const
     if (hxc__buf_reserve(&h->bytes, nlen + vlen + 2) != 0)
         return HXC_ENOMEM;
     hxc__field *f = &h->fields[h->count];
+    uint8_t *p = h->bytes.data + h->bytes.len; /* room was reserved above */
     f->name_off = h->bytes.len;
     f->name_len = nlen;
-    hxc__buf_append(&h->bytes, name, nlen);
-    hxc__buf_append(&h->bytes, "", 1);
-    f->value_off = h->bytes.len;
+    memcpy(p, name, nlen);
+    p[nlen] = '\0';
+    f->value_off = h->bytes.len + nlen + 1;
     f->value_len = vlen;
-    hxc__buf_append(&h->bytes, value, vlen);
-    hxc__buf_append(&h->bytes, "", 1);
+    if (vlen)
+        memcpy(p + nlen + 1, value, vlen);
+    p[nlen + 1 + vlen] = '\0';
+    h->bytes.len += nlen + vlen + 2;
+    h->bytes.data[h->bytes.len] = '\0';
     h->count++;
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "core/url.h"
 
 struct hxc_request {
+    char *packed;              /* hxc_request_dup: all strings in one block */
     char *method;
     char *url_string;
     hxc__url url;

@@ -24,6 +24,7 @@ int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_
     r->base = base;
     r->dns = NULL;
     r->dns_servers = NULL;
+    r->ncommon = 0;
     if (dns_servers != NULL && (r->dns_servers = hxc__strdup(dns_servers)) == NULL)
         return HXC_ENOMEM;
     hxc__list_init(&r->deferred);
@@ -119,6 +120,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 
 void hxc__timer_init(hxc__reactor *r, hxc__timer *t, hxc__timer_cb cb, void *arg)
 {
+    t->r = r;
     t->cb = cb;
     t->arg = arg;
     evtimer_assign(&t->ev, r->base, timer_cb, t);
@@ -131,9 +133,26 @@ void hxc__timer_start(hxc__timer *t, double seconds)
         hxc__timer_stop(t);
         return;
     }
+    hxc__reactor *r = t->r;
+    for (int i = 0; i < r->ncommon; i++) {
+        if (r->common[i].seconds == seconds) {
+            evtimer_add(&t->ev, r->common[i].tv);
+            return;
+        }
+    }
     struct timeval tv;
     tv.tv_sec = (time_t)seconds;
     tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+    if (r->ncommon < (int)HXC__ARRAY_SIZE(r->common)) {
+        const struct timeval *ctv = event_base_init_common_timeout(r->base, &tv);
+        if (ctv != NULL) {
+            r->common[r->ncommon].seconds = seconds;
+            r->common[r->ncommon].tv = ctv;
+            r->ncommon++;
+            evtimer_add(&t->ev, ctv);
+            return;
+        }
+    }
     evtimer_add(&t->ev, &tv);
 }
 

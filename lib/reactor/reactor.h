@@ -35,6 +35,7 @@ struct hxc__defer {
 
 struct hxc__timer {
     struct event ev;
+    hxc__reactor *r;
     hxc__timer_cb cb;
     void *arg;
     int initialised;
@@ -55,6 +56,13 @@ struct hxc__reactor {
     hxc__list deferred;
     int defer_armed;
     char *dns_servers; /* NULL: the system's resolv.conf */
+    /* libevent "common timeouts": timers of one duration share an O(1) queue
+     * instead of each going through the min-heap. */
+    struct {
+        double seconds;
+        const struct timeval *tv;
+    } common[16];
+    int ncommon;
 };
 
 /** `dns_servers` ("IP[:port],...", may be NULL) is copied. 0, HXC_EINVAL, HXC_ENOMEM. */
