@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX ?= /usr/local
 CTEST_FLAGS ?= --output-on-failure -j2 --timeout 600
 
-.PHONY: all deps build build-asan test test-plain test-asan demo install docs format clean
+.PHONY: all deps build build-asan test test-plain test-asan demo bench install docs format clean
 
 all: build
 
@@ -34,6 +34,9 @@ test: test-plain test-asan
 
 demo: build
 	@sh scripts/demo.sh build
+
+bench: build
+	bash bench/compare.sh build
 
 install: build
 	cmake --install build
