@@ -16,6 +16,7 @@
 #include "proto/h2.h"
 
 typedef struct stream {
+    struct stream *prev, *next; /* every stream of ours, sent or still queued */
     struct hxc__h2 *h;
     void *sud;
     int32_t id;
@@ -35,11 +36,11 @@ typedef struct stream {
 
 struct hxc__h2 {
     nghttp2_session *s;
+    stream *streams;      /* all our stream records: freed with the session */
     const hxc__h2_events *ev;
     void *ud;
     hxc__h2_limits lim;
     unsigned open;
-    int32_t max_pushed_id;
     int goaway;
     int dead;
 };
@@ -49,6 +50,26 @@ static void h2_free(void *p, void *ud) { (void)ud; hxc__free(p); }
 static void *h2_calloc(size_t c, size_t n, void *ud) { (void)ud; return hxc__calloc(c, n); }
 static void *h2_realloc(void *p, size_t n, void *ud) { (void)ud; return hxc__realloc(p, n); }
 static nghttp2_mem mem = {NULL, h2_malloc, h2_free, h2_calloc, h2_realloc};
+
+static void link_stream(hxc__h2 *h, stream *st)
+{
+    st->prev = NULL;
+    st->next = h->streams;
+    if (h->streams)
+        h->streams->prev = st;
+    h->streams = st;
+}
+
+static void unlink_stream(hxc__h2 *h, stream *st)
+{
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        h->streams = st->next;
+    if (st->next)
+        st->next->prev = st->prev;
+    st->prev = st->next = NULL;
+}
 
 static stream *stream_of(hxc__h2 *h, int32_t id)
 {
@@ -78,9 +99,8 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
         ps->h = h;
         ps->id = f->push_promise.promised_stream_id;
         ps->pushed = 1;
+        link_stream(h, ps);
         hxc__headers_init(&ps->promise);
-        if (ps->id > h->max_pushed_id)
-            h->max_pushed_id = ps->id;
         nghttp2_session_set_stream_user_data(s, ps->id, ps);
         return 0;
     }
@@ -272,6 +292,7 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
         }
         h->ev->on_close(st->sud, err, code, refused, detail);
     }
+    unlink_stream(h, st);
     hxc__free(st);
     return 0;
 }
@@ -474,6 +495,7 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
         } else {
             st->id = id;
             h->open++;
+            link_stream(h, st);
         }
     }
     if (nv != stack)
@@ -556,27 +578,16 @@ int hxc__h2_finished(const hxc__h2 *h)
 
 int hxc__h2_going_away(const hxc__h2 *h) { return h->goaway || h->dead; }
 
-typedef struct fail_ctx {
-    hxc__h2 *h;
-    int err;
-    const char *detail;
-} fail_ctx;
-
 void hxc__h2_fail_all(hxc__h2 *h, int err, const char *detail)
 {
-    /* Walk the stream ids in use: ours are odd and below the next id; pushed
-     * ones are even and at most the last one the peer promised. */
-    int32_t next = nghttp2_session_get_next_stream_id(h->s) > 0x7fffffff
-                       ? 0x7fffffff
-                       : (int32_t)nghttp2_session_get_next_stream_id(h->s);
-    if (h->max_pushed_id + 1 > next)
-        next = h->max_pushed_id + 1;
+    /* Our own list, not stream ids: a request still queued in nghttp2 has no
+     * stream object yet, and must not leak with the session. */
     h->dead = 1;
-    for (int32_t id = 1; id < next; id++) {
-        stream *st = stream_of(h, id);
-        if (st == NULL)
-            continue;
-        nghttp2_session_set_stream_user_data(h->s, id, NULL);
+    while (h->streams != NULL) {
+        stream *st = h->streams;
+        unlink_stream(h, st);
+        if (st->id > 0 && nghttp2_session_get_stream_user_data(h->s, st->id) == st)
+            nghttp2_session_set_stream_user_data(h->s, st->id, NULL);
         if (!st->pushed)
             h->open--;
         int closed = st->closed;
