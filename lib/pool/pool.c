@@ -76,10 +76,28 @@ static void abandon(hxc__exchange *ex, int err, const char *detail)
     hxc__pool_finish(ex, err, detail);
 }
 
+static double phase_timeout(const hxc__exchange *ex, enum phase ph)
+{
+    switch (ph) {
+    case PH_POOL: return ex->timeouts[HXC_TIMEOUT_POOL];
+    case PH_CONNECT: return ex->timeouts[HXC_TIMEOUT_CONNECT];
+    case PH_WRITE: return ex->timeouts[HXC_TIMEOUT_WRITE];
+    case PH_READ: return ex->timeouts[HXC_TIMEOUT_READ];
+    default: return 0;
+    }
+}
+
 static void phase_timer_cb(hxc__timer *t, void *arg)
 {
     (void)t;
     hxc__exchange *ex = arg;
+    /* The timer is not moved at every read: it checks, when it fires, whether
+     * there was activity since it was armed, and waits out the rest if so. */
+    double left = ex->phase_since + phase_timeout(ex, ex->phase) - hxc__now();
+    if (left > 0.0005) {
+        hxc__timer_start(&ex->phase_timer, left);
+        return;
+    }
     switch (ex->phase) {
     case PH_POOL:
         abandon(ex, HXC_ETIMEOUT_POOL, "no connection became available in time");
@@ -106,15 +124,14 @@ static void total_timer_cb(hxc__timer *t, void *arg)
 
 void hxc__pool_phase(hxc__exchange *ex, enum phase ph)
 {
-    ex->phase = ph;
-    double s = 0;
-    switch (ph) {
-    case PH_POOL: s = ex->timeouts[HXC_TIMEOUT_POOL]; break;
-    case PH_CONNECT: s = ex->timeouts[HXC_TIMEOUT_CONNECT]; break;
-    case PH_WRITE: s = ex->timeouts[HXC_TIMEOUT_WRITE]; break;
-    case PH_READ: s = ex->timeouts[HXC_TIMEOUT_READ]; break;
-    default: break;
+    double s = phase_timeout(ex, ph);
+    double now = hxc__now();
+    if (ph == ex->phase && s > 0 && hxc__timer_armed(&ex->phase_timer)) {
+        ex->phase_since = now; /* activity: the armed timer will notice */
+        return;
     }
+    ex->phase = ph;
+    ex->phase_since = now;
     if (s > 0)
         hxc__timer_start(&ex->phase_timer, s);
     else

@@ -36,6 +36,7 @@ struct hxc__exchange {
     uint64_t max_body;
     enum xstate state;
     enum phase phase;
+    double phase_since;  /* last activity in this phase (the timer is lazy) */
     hxc__timer total_timer, phase_timer;
     double t_start, t_active;
     int32_t stream_id;   /* HTTP/2 */
