@@ -405,8 +405,8 @@ static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
                 continue;
             if (best == NULL || c->nexchanges < best->nexchanges)
                 best = c;
-            if (!spread)
-                break;
+            if (!spread || best->nexchanges == 0)
+                break; /* nothing can be less loaded than an idle one */
         }
         if (best == NULL)
             return NULL;
