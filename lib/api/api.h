@@ -28,6 +28,8 @@ struct hxc_client {
     hxc__list progress; /* streamed responses with something to deliver */
     hxc__list held;     /* finished streamed responses, paused by their consumer */
     hxc__list uploads;  /* streamed uploads whose producer is to be called */
+    hxc__call *spare;   /* freed calls kept for reuse */
+    unsigned nspare;
     hxc__defer deliver;
     hxc__defer close_task;
     int closing;

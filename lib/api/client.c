@@ -39,6 +39,29 @@ void hxc_client_config_init(hxc_client_config *cfg)
 
 static int valid_time(double s) { return s >= 0 && s < 1e9; }
 
+/* Call records come from a small free list: steady load does not malloc them. */
+static hxc__call *call_new(hxc_client *c)
+{
+    hxc__call *call = c->spare;
+    if (call == NULL)
+        return hxc__calloc(1, sizeof(*call));
+    c->spare = call->ud;
+    c->nspare--;
+    memset(call, 0, sizeof(*call));
+    return call;
+}
+
+static void call_free(hxc_client *c, hxc__call *call)
+{
+    if (c->nspare >= 256) {
+        hxc__free(call);
+        return;
+    }
+    call->ud = c->spare; /* threaded through `ud` */
+    c->spare = call;
+    c->nspare++;
+}
+
 static void maybe_finish_close(hxc_client *c);
 
 static void stream_abort(hxc__call *call, int err, const char *why)
@@ -227,7 +250,7 @@ static void deliver_cb(hxc__defer *d, void *arg)
         }
         c->in_callback--;
         hxc_response_release(resp);
-        hxc__free(call);
+        call_free(c, call);
     }
     maybe_finish_close(c);
 }
@@ -254,10 +277,11 @@ static struct hxc_response *push_hook(void *arg, struct hxc_request *promised,
         hxc_request_free(promised);
         return NULL;
     }
-    hxc__call *call = hxc__calloc(1, sizeof(*call));
+    hxc__call *call = call_new(c);
     struct hxc_response *resp = call ? hxc__response_new(promised) : NULL;
     if (resp == NULL) {
-        hxc__free(call);
+        if (call)
+            call_free(c, call);
         hxc_request_free(promised);
         return NULL;
     }
@@ -288,6 +312,11 @@ static void close_task_cb(hxc__defer *d, void *arg)
     if (c->close_cb) {
         c->in_callback++;
         c->close_cb(c, c->close_ud);
+    }
+    while (c->spare != NULL) {
+        hxc__call *call = c->spare;
+        c->spare = call->ud;
+        hxc__free(call);
     }
     hxc__free(c->ca_file);
     hxc__free(c->ca_path);
@@ -405,12 +434,12 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
 {
     if (c->closing)
         return HXC_ECLIENT_CLOSED;
-    hxc__call *call = hxc__calloc(1, sizeof(*call));
+    hxc__call *call = call_new(c);
     if (call == NULL)
         return HXC_ENOMEM;
     struct hxc_response *resp = hxc__response_new(req);
     if (resp == NULL) {
-        hxc__free(call);
+        call_free(c, call);
         return HXC_ENOMEM;
     }
     call->client = c;
@@ -432,7 +461,7 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
         resp->req = NULL; /* the caller keeps the request */
         req->call = NULL;
         hxc_response_release(resp);
-        hxc__free(call);
+        call_free(c, call);
         return rv;
     }
     hxc__list_insert_tail(&c->calls, &call->node);

@@ -43,7 +43,14 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
 {
     if (out == NULL || src == NULL)
         return HXC_EINVAL;
-    struct hxc_request *r = hxc__calloc(1, sizeof(*r));
+    /* One block for the request and its six strings: a load driver makes a
+     * copy per request. */
+    const char *strs[6] = {src->method,     src->url_string, src->url.scheme,
+                           src->url.host,   src->url.target, src->url.authority};
+    size_t lens[6], total = 0;
+    for (int i = 0; i < 6; i++)
+        total += (lens[i] = strlen(strs[i])) + 1;
+    struct hxc_request *r = hxc__malloc(sizeof(*r) + total);
     if (r == NULL)
         return HXC_ENOMEM;
     *r = *src;
@@ -54,15 +61,10 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
     hxc__headers_init(&r->headers);
     r->body = NULL;
     r->body_owned = 0;
-    /* One block for the six strings (a request copy is made per request by load drivers). */
-    const char *strs[6] = {src->method,     src->url_string, src->url.scheme,
-                           src->url.host,   src->url.target, src->url.authority};
-    size_t lens[6], total = 0;
-    for (int i = 0; i < 6; i++)
-        total += (lens[i] = strlen(strs[i])) + 1;
-    r->packed = hxc__malloc(total);
-    int rv = r->packed ? 0 : HXC_ENOMEM;
-    if (rv == 0) {
+    r->packed = (char *)(r + 1);
+    r->packed_inline = 1;
+    int rv = 0;
+    {
         char *p = r->packed;
         char **dst[6] = {&r->method,   &r->url_string, &r->url.scheme,
                          &r->url.host, &r->url.target, &r->url.authority};
@@ -106,7 +108,8 @@ void hxc_request_free(hxc_request *r)
     if (r == NULL)
         return;
     if (r->packed) {
-        hxc__free(r->packed); /* method, URL and its parts live in it */
+        if (!r->packed_inline)
+            hxc__free(r->packed); /* method, URL and its parts live in it */
     } else {
         hxc__free(r->method);
         hxc__free(r->url_string);

@@ -15,7 +15,8 @@
 #include "core/url.h"
 
 struct hxc_request {
-    char *packed;              /* hxc_request_dup: all strings in one block */
+    char *packed;              /* hxc_request_dup: all strings in one block, */
+    int packed_inline;         /* ...allocated with the request itself */
     char *method;
     char *url_string;
     hxc__url url;

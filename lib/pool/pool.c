@@ -26,6 +26,32 @@
 
 static void schedule_dispatch(hxc__pool *p) { hxc__defer_schedule(p->r, &p->dispatch); }
 
+/* ---- exchange records: a small free list, so steady load does not malloc ---- */
+
+#define SPARE_MAX 256
+
+static hxc__exchange *exchange_new(hxc__pool *p)
+{
+    hxc__exchange *ex = p->spare;
+    if (ex == NULL)
+        return hxc__calloc(1, sizeof(*ex));
+    p->spare = ex->arg; /* the free list is threaded through `arg` */
+    p->nspare--;
+    memset(ex, 0, sizeof(*ex));
+    return ex;
+}
+
+static void exchange_free(hxc__pool *p, hxc__exchange *ex)
+{
+    if (p->nspare >= SPARE_MAX) {
+        hxc__free(ex);
+        return;
+    }
+    ex->arg = p->spare;
+    p->spare = ex;
+    p->nspare++;
+}
+
 /* ---- origins ---------------------------------------------------------- */
 
 static unsigned origin_hash(const char *host, uint16_t port, int tls)
@@ -507,7 +533,7 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     hxc__origin *o = origin_get(p, &resp->req->url);
     if (o == NULL)
         return HXC_ENOMEM;
-    hxc__exchange *ex = hxc__calloc(1, sizeof(*ex));
+    hxc__exchange *ex = exchange_new(p);
     if (ex == NULL)
         return HXC_ENOMEM;
     ex->pool = p;
@@ -560,7 +586,7 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, 
     struct hxc_response *resp = p->cfg.push(p->cfg.push_arg, promised, &cb, &cb_arg, &slot);
     if (resp == NULL)
         return NULL;
-    hxc__exchange *ex = hxc__calloc(1, sizeof(*ex));
+    hxc__exchange *ex = exchange_new(p);
     if (slot)
         *slot = ex; /* the API layer's handle, to refuse it later */
     if (ex == NULL) {
@@ -691,7 +717,7 @@ void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
     p->stats.requests_completed++;
     hxc__exchange_done_cb cb = ex->cb;
     void *arg = ex->arg;
-    hxc__free(ex);
+    exchange_free(p, ex);
     cb(r, arg);
 }
 
@@ -782,5 +808,10 @@ void hxc__pool_free(hxc__pool *p)
         }
     }
     hxc__defer_cancel(&p->dispatch);
+    while (p->spare != NULL) {
+        hxc__exchange *ex = p->spare;
+        p->spare = ex->arg;
+        hxc__free(ex);
+    }
     hxc__free(p);
 }

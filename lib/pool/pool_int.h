@@ -138,6 +138,8 @@ struct hxc__pool {
     unsigned nconns, nidle, nqueued, nactive;
     uint64_t next_conn_id;
     hxc_client_stats stats;
+    hxc__exchange *spare;   /* freed exchanges kept for reuse (no malloc per request) */
+    unsigned nspare;
 };
 
 extern const hxc__conn_proto hxc__conn_h1;

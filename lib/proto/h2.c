@@ -37,6 +37,8 @@ typedef struct stream {
 struct hxc__h2 {
     nghttp2_session *s;
     stream *streams;      /* all our stream records: freed with the session */
+    stream *spare;        /* freed records kept for reuse */
+    unsigned nspare;
     const hxc__h2_events *ev;
     void *ud;
     hxc__h2_limits lim;
@@ -50,6 +52,29 @@ static void h2_free(void *p, void *ud) { (void)ud; hxc__free(p); }
 static void *h2_calloc(size_t c, size_t n, void *ud) { (void)ud; return hxc__calloc(c, n); }
 static void *h2_realloc(void *p, size_t n, void *ud) { (void)ud; return hxc__realloc(p, n); }
 static nghttp2_mem mem = {NULL, h2_malloc, h2_free, h2_calloc, h2_realloc};
+
+static stream *stream_new(hxc__h2 *h)
+{
+    stream *st = h->spare;
+    if (st == NULL)
+        return hxc__calloc(1, sizeof(*st));
+    h->spare = st->next;
+    h->nspare--;
+    memset(st, 0, sizeof(*st));
+    return st;
+}
+
+static void stream_free(hxc__h2 *h, stream *st)
+{
+    hxc__headers_free(&st->promise);
+    if (h->nspare >= 256) {
+        hxc__free(st);
+        return;
+    }
+    st->next = h->spare;
+    h->spare = st;
+    h->nspare++;
+}
 
 static void link_stream(hxc__h2 *h, stream *st)
 {
@@ -93,7 +118,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
 {
     hxc__h2 *h = ud;
     if (f->hd.type == NGHTTP2_PUSH_PROMISE) {
-        stream *ps = hxc__calloc(1, sizeof(*ps));
+        stream *ps = stream_new(h);
         if (ps == NULL)
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
         ps->h = h;
@@ -293,7 +318,7 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
         h->ev->on_close(st->sud, err, code, refused, detail);
     }
     unlink_stream(h, st);
-    hxc__free(st);
+    stream_free(h, st);
     return 0;
 }
 
@@ -393,6 +418,11 @@ void hxc__h2_free(hxc__h2 *h)
         return;
     hxc__h2_fail_all(h, 0, NULL);
     nghttp2_session_del(h->s);
+    while (h->spare != NULL) {
+        stream *st = h->spare;
+        h->spare = st->next;
+        hxc__free(st);
+    }
     hxc__free(h);
 }
 
@@ -476,7 +506,7 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
         int l = snprintf(cl, sizeof(cl), "%zu", r->body_len);
         push_nv(nv, &n, "content-length", 14, cl, (size_t)l);
     }
-    stream *st = hxc__calloc(1, sizeof(*st));
+    stream *st = stream_new(h);
     int32_t id = HXC_ENOMEM;
     if (st != NULL) {
         st->h = h;
@@ -490,7 +520,7 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
         id = nghttp2_submit_request(h->s, NULL, nv, n,
                                     r->body_len > 0 || r->read ? &prd : NULL, st);
         if (id < 0) {
-            hxc__free(st);
+            stream_free(h, st);
             id = id == NGHTTP2_ERR_NOMEM ? HXC_ENOMEM : HXC_EPROTO_LOCAL;
         } else {
             st->id = id;
@@ -592,8 +622,7 @@ void hxc__h2_fail_all(hxc__h2 *h, int err, const char *detail)
             h->open--;
         int closed = st->closed;
         void *sud = st->sud;
-        hxc__headers_free(&st->promise);
-        hxc__free(st);
+        stream_free(h, st);
         if (!closed && sud != NULL && err != 0)
             h->ev->on_close(sud, err, 0, 0, detail);
     }
