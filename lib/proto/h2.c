@@ -31,6 +31,7 @@ typedef struct stream {
     const char *detail;
     int closed;
     int pushed;      /* a promised stream: not one of ours, not counted in `open` */
+    int counted;     /* counted in `open` (until it closes, or is cancelled unsent) */
     struct hxc_headers promise; /* the promised request, until on_push */
 } stream;
 
@@ -297,9 +298,10 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
     if (st == NULL)
         return 0;
     nghttp2_session_set_stream_user_data(h->s, id, NULL);
-    if (!st->pushed)
+    if (st->counted) {
+        st->counted = 0;
         h->open--;
-    hxc__headers_free(&st->promise);
+    }
     if (!st->closed && st->sud != NULL) {
         st->closed = 1;
         int err = st->err, refused = 0;
@@ -525,6 +527,7 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
         } else {
             st->id = id;
             h->open++;
+            st->counted = 1;
             link_stream(h, st);
         }
     }
@@ -584,8 +587,18 @@ unsigned hxc__h2_open_streams(const hxc__h2 *h) { return h->open; }
 void hxc__h2_cancel(hxc__h2 *h, int32_t id)
 {
     stream *st = stream_of(h, id);
-    if (st == NULL)
-        return;
+    if (st == NULL) {
+        /* Not opened yet (its HEADERS still queued): find our record, give
+         * back its place at once; nghttp2 drops the queued request on RST. */
+        for (st = h->streams; st != NULL && st->id != id; st = st->next)
+            ;
+        if (st == NULL || st->closed)
+            return;
+        if (st->counted) {
+            st->counted = 0;
+            h->open--;
+        }
+    }
     st->closed = 1; /* the owner knows: no on_close */
     st->sud = NULL;
     if (!h->dead)
@@ -618,7 +631,7 @@ void hxc__h2_fail_all(hxc__h2 *h, int err, const char *detail)
         unlink_stream(h, st);
         if (st->id > 0 && nghttp2_session_get_stream_user_data(h->s, st->id) == st)
             nghttp2_session_set_stream_user_data(h->s, st->id, NULL);
-        if (!st->pushed)
+        if (st->counted)
             h->open--;
         int closed = st->closed;
         void *sud = st->sud;

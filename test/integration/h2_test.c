@@ -167,6 +167,47 @@ static void spread_cb(hxc_response *r, int err, void *ud)
         sp->per_conn[id]++;
 }
 
+static void test_cancelled_streams_free_their_slots(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    cfg.max_connections = 1;
+    cfg.http2_max_concurrent_streams = 2;
+    cfg.pool_timeout = 2;
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *f = itest_fetch(t.client, "GET", itest_url(&s, 0, "/hello"), NULL);
+    itest_assert_ok(f, 200);
+    hxc_future_free(f);
+    for (int round = 0; round < 5; round++) {
+        /* Started, then cancelled: RST_STREAM gives the slot back. */
+        hxc_future *a = itest_start(t.client, "GET", itest_url(&s, 0, "/hang"), NULL);
+        hxc_future *b = itest_start(t.client, "GET", itest_url(&s, 0, "/hang"), NULL);
+        event_base_loop(t.base, EVLOOP_NONBLOCK); /* dispatched onto the session */
+        hxc_future_cancel(a);
+        hxc_future_cancel(b);
+        assert_int_equal(hxc_future_wait(a), HXC_ECANCELLED);
+        assert_int_equal(hxc_future_wait(b), HXC_ECANCELLED);
+        hxc_future_free(a);
+        hxc_future_free(b);
+    }
+    /* Both stream slots are free again: two requests run on the one connection. */
+    hxc_future *x = itest_start(t.client, "GET", itest_url(&s, 0, "/delay/50"), NULL);
+    hxc_future *y = itest_start(t.client, "GET", itest_url(&s, 0, "/delay/50"), NULL);
+    assert_int_equal(hxc_future_wait(x), 0);
+    assert_int_equal(hxc_future_wait(y), 0);
+    hxc_future_free(x);
+    hxc_future_free(y);
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.connections_opened, 1);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
 static void test_exact_connections_and_streams(void **state)
 {
     (void)state;
@@ -633,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_bodies_trailers_limits),
         cmocka_unit_test(test_cancel_and_timeout_one_stream),
         cmocka_unit_test(test_exact_connections_and_streams),
+        cmocka_unit_test(test_cancelled_streams_free_their_slots),
         cmocka_unit_test(test_server_push),
         cmocka_unit_test(test_ping_drops_dead_idle_session),
         cmocka_unit_test(test_h2_header_limits),
