@@ -113,15 +113,37 @@ static double phase_timeout(const hxc__exchange *ex, enum phase ph)
     }
 }
 
-static void phase_timer_cb(hxc__timer *t, void *arg)
+/* Arms the exchange's one timer for whichever comes first: the end of the
+ * current phase's timeout or the total deadline. */
+static void arm(hxc__exchange *ex, double now)
+{
+    double next = -1;
+    double s = phase_timeout(ex, ex->phase);
+    if (s > 0)
+        next = ex->phase_since + s - now;
+    if (ex->deadline > 0 && (next < 0 || ex->deadline - now < next))
+        next = ex->deadline - now;
+    if (next < 0 && s <= 0 && ex->deadline <= 0) {
+        hxc__timer_stop(&ex->timer);
+        return;
+    }
+    hxc__timer_start(&ex->timer, next > 1e-6 ? next : 1e-6);
+}
+
+static void timer_cb(hxc__timer *t, void *arg)
 {
     (void)t;
     hxc__exchange *ex = arg;
-    /* The timer is not moved at every read: it checks, when it fires, whether
-     * there was activity since it was armed, and waits out the rest if so. */
-    double left = ex->phase_since + phase_timeout(ex, ex->phase) - hxc__now();
-    if (left > 0.0005) {
-        hxc__timer_start(&ex->phase_timer, left);
+    double now = hxc__now();
+    if (ex->deadline > 0 && now >= ex->deadline - 0.0005) {
+        abandon(ex, HXC_ETIMEOUT_TOTAL, "the request's total deadline passed");
+        return;
+    }
+    /* The timer is not moved at every read: when it fires it checks whether
+     * there was activity since, and waits out the rest if so. */
+    double s = phase_timeout(ex, ex->phase);
+    if (s <= 0 || now < ex->phase_since + s - 0.0005) {
+        arm(ex, now);
         return;
     }
     switch (ex->phase) {
@@ -142,26 +164,16 @@ static void phase_timer_cb(hxc__timer *t, void *arg)
     }
 }
 
-static void total_timer_cb(hxc__timer *t, void *arg)
-{
-    (void)t;
-    abandon(arg, HXC_ETIMEOUT_TOTAL, "the request's total deadline passed");
-}
-
 void hxc__pool_phase(hxc__exchange *ex, enum phase ph)
 {
-    double s = phase_timeout(ex, ph);
     double now = hxc__now();
-    if (ph == ex->phase && s > 0 && hxc__timer_armed(&ex->phase_timer)) {
+    if (ph == ex->phase && hxc__timer_armed(&ex->timer)) {
         ex->phase_since = now; /* activity: the armed timer will notice */
         return;
     }
     ex->phase = ph;
     ex->phase_since = now;
-    if (s > 0)
-        hxc__timer_start(&ex->phase_timer, s);
-    else
-        hxc__timer_stop(&ex->phase_timer);
+    arm(ex, now);
 }
 
 /* ---- connections ------------------------------------------------------ */
@@ -547,10 +559,9 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     ex->streaming = resp->req->on_body != NULL;
     ex->head_cb = resp->req->on_headers != NULL;
     hxc__list_init(&ex->node);
-    hxc__timer_init(p->r, &ex->total_timer, total_timer_cb, ex);
-    hxc__timer_init(p->r, &ex->phase_timer, phase_timer_cb, ex);
+    hxc__timer_init(p->r, &ex->timer, timer_cb, ex);
     if (timeouts[HXC_TIMEOUT_TOTAL] > 0)
-        hxc__timer_start(&ex->total_timer, timeouts[HXC_TIMEOUT_TOTAL]);
+        ex->deadline = ex->t_start + timeouts[HXC_TIMEOUT_TOTAL];
     p->stats.requests_started++;
     enqueue(ex, 0);
     *out = ex;
@@ -604,10 +615,9 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, 
     ex->t_start = ex->t_active = hxc__now();
     ex->stream_id = id;
     ex->pushed = 1;
-    hxc__timer_init(p->r, &ex->total_timer, total_timer_cb, ex);
-    hxc__timer_init(p->r, &ex->phase_timer, phase_timer_cb, ex);
+    hxc__timer_init(p->r, &ex->timer, timer_cb, ex);
     if (ex->timeouts[HXC_TIMEOUT_TOTAL] > 0)
-        hxc__timer_start(&ex->total_timer, ex->timeouts[HXC_TIMEOUT_TOTAL]);
+        ex->deadline = ex->t_start + ex->timeouts[HXC_TIMEOUT_TOTAL];
     hxc__list_insert_tail(&c->exchanges, &ex->node);
     c->nexchanges++;
     ex->c = c;
@@ -700,8 +710,7 @@ void hxc__pool_retry(hxc__exchange *ex, int fresh)
 void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
 {
     hxc__pool *p = ex->pool;
-    hxc__timer_stop(&ex->phase_timer);
-    hxc__timer_stop(&ex->total_timer);
+    hxc__timer_stop(&ex->timer);
     if (ex->state == X_QUEUED)
         dequeue(ex);
     else

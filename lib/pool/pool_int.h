@@ -37,7 +37,8 @@ struct hxc__exchange {
     enum xstate state;
     enum phase phase;
     double phase_since;  /* last activity in this phase (the timer is lazy) */
-    hxc__timer total_timer, phase_timer;
+    double deadline;     /* absolute end of the total timeout (0: none) */
+    hxc__timer timer;    /* one timer for both the phase and the total deadline */
     double t_start, t_active;
     int32_t stream_id;   /* HTTP/2 */
     int retries;
