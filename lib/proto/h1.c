@@ -1,6 +1,7 @@
 /*
  * proto/h1.c - llhttp glue and the request serialiser. See h1.h.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -173,12 +174,10 @@ static int on_message_complete(llhttp_t *p)
 }
 
 static llhttp_settings_t settings;
-static int settings_ready;
+static pthread_once_t settings_once = PTHREAD_ONCE_INIT;
 
-static void init_settings(void)
+static void fill_settings(void)
 {
-    if (settings_ready)
-        return;
     llhttp_settings_t s;
     llhttp_settings_init(&s);
     s.on_message_begin = on_message_begin;
@@ -192,9 +191,11 @@ static void init_settings(void)
     s.on_body = on_body;
     s.on_chunk_header = on_chunk_header;
     s.on_message_complete = on_message_complete;
-    settings = s; /* identical from every thread: a benign one-time fill */
-    settings_ready = 1;
+    settings = s;
 }
+
+/* Clients may live on several threads (one loop each): fill the table once. */
+static void init_settings(void) { pthread_once(&settings_once, fill_settings); }
 
 void hxc__h1_init(hxc__h1 *h, const hxc__h1_events *ev, void *ud, const hxc__h1_limits *lim)
 {
