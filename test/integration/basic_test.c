@@ -5,20 +5,7 @@
  */
 #include "itest.h"
 
-static testsrv srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    return testsrv_start(&srv, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    testsrv_stop(&srv);
-    return 0;
-}
+ITEST_SERVER_FIXTURE
 
 static void check_pattern(const uint8_t *b, size_t n)
 {
@@ -256,43 +243,6 @@ static void test_keepalive_reuse(void **state)
     itest_close(&t);
 }
 
-typedef struct counter {
-    int done, ok, failed;
-    uint64_t max_conn_id;
-    int first_err;
-} counter;
-
-static void count_cb(hxc_response *r, int err, void *ud)
-{
-    counter *c = ud;
-    c->done++;
-    if (err == 0 && hxc_response_status(r) == 200)
-        c->ok++;
-    else {
-        c->failed++;
-        if (!c->first_err)
-            c->first_err = err;
-    }
-    if (hxc_response_connection_id(r) > c->max_conn_id)
-        c->max_conn_id = hxc_response_connection_id(r);
-}
-
-static void send_n(hxc_client *c, int n, const char *url, counter *cnt)
-{
-    for (int i = 0; i < n; i++) {
-        hxc_request *req;
-        assert_int_equal(hxc_request_new(&req, "GET", url), 0);
-        assert_int_equal(hxc_client_send(c, req, count_cb, cnt), 0);
-    }
-}
-
-static void run_until(itest *t, const int *done, int target)
-{
-    for (int i = 0; *done < target && i < 1000000; i++)
-        event_base_loop(t->base, EVLOOP_ONCE);
-    assert_int_equal(*done, target);
-}
-
 static void test_concurrency_limits(void **state)
 {
     (void)state;
@@ -302,12 +252,13 @@ static void test_concurrency_limits(void **state)
     cfg.max_connections = 8;
     itest t;
     itest_open(&t, &cfg);
-    counter cnt = {0};
-    send_n(t.client, 300, itest_url(&srv, 0, "/bytes/2048"), &cnt);
+    itest_counter cnt;
+    itest_counter_init(&cnt, NULL, -1);
+    itest_send_n(t.client, itest_url(&srv, 0, "/bytes/2048"), 300, &cnt);
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);
     assert_int_equal(st.requests_queued, 300);
-    run_until(&t, &cnt.done, 300);
+    itest_run_until(t.base, &cnt.done, 300);
     assert_int_equal(cnt.ok, 300);
     hxc_client_get_stats(t.client, &st);
     assert_int_equal(st.connections_opened, 8);
@@ -329,9 +280,10 @@ static void test_per_host_limit(void **state)
     cfg.max_connections_per_host = 3;
     itest t;
     itest_open(&t, &cfg);
-    counter cnt = {0};
-    send_n(t.client, 30, itest_url(&srv, 0, "/delay/20"), &cnt);
-    run_until(&t, &cnt.done, 30);
+    itest_counter cnt;
+    itest_counter_init(&cnt, NULL, -1);
+    itest_send_n(t.client, itest_url(&srv, 0, "/delay/20"), 30, &cnt);
+    itest_run_until(t.base, &cnt.done, 30);
     assert_int_equal(cnt.ok, 30);
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);
@@ -418,7 +370,7 @@ static void test_reentrant_calls(void **state)
     assert_int_equal(hxc_request_new(&req, "GET", itest_url(&srv, 0, "/hello")), 0);
     assert_int_equal(hxc_client_send(t.client, req, reentry_cb, &re), 0);
     assert_int_equal(re.step, 0); /* never called from inside send */
-    run_until(&t, &re.step, 2);
+    itest_run_until(t.base, &re.step, 2);
     assert_null(re.hanging);
     assert_string_equal((const char *)hxc_response_body(re.kept, NULL), "hello\n");
     hxc_response_release(re.kept);
@@ -437,12 +389,13 @@ static void test_abort(void **state)
     cfg.max_connections = 3;
     itest t;
     itest_open(&t, &cfg);
-    counter cnt = {0};
-    send_n(t.client, 6, itest_url(&srv, 0, "/hang"), &cnt);
+    itest_counter cnt;
+    itest_counter_init(&cnt, NULL, -1);
+    itest_send_n(t.client, itest_url(&srv, 0, "/hang"), 6, &cnt);
     for (int i = 0; i < 50; i++)
         event_base_loop(t.base, EVLOOP_NONBLOCK);
     hxc_client_abort(t.client);
-    run_until(&t, &cnt.done, 6);
+    itest_run_until(t.base, &cnt.done, 6);
     assert_int_equal(cnt.failed, 6);
     assert_int_equal(cnt.first_err, HXC_ECANCELLED);
     hxc_client_stats st;
@@ -459,12 +412,13 @@ static void test_graceful_close(void **state)
     (void)state;
     itest t;
     itest_open(&t, NULL);
-    counter cnt = {0};
-    send_n(t.client, 10, itest_url(&srv, 0, "/delay/50"), &cnt);
+    itest_counter cnt;
+    itest_counter_init(&cnt, NULL, -1);
+    itest_send_n(t.client, itest_url(&srv, 0, "/delay/50"), 10, &cnt);
     assert_int_equal(hxc_client_close(t.client, itest_closed_cb, &t), 0);
     hxc_request *req;
     assert_int_equal(hxc_request_new(&req, "GET", itest_url(&srv, 0, "/hello")), 0);
-    assert_int_equal(hxc_client_send(t.client, req, count_cb, &cnt), HXC_ECLIENT_CLOSED);
+    assert_int_equal(hxc_client_send(t.client, req, itest_count_cb, &cnt), HXC_ECLIENT_CLOSED);
     hxc_request_free(req); /* a failed send leaves the request with the caller */
     assert_int_equal(hxc_client_close(t.client, NULL, NULL), HXC_EINVAL);
     for (int i = 0; !t.closed && i < 100000; i++)
@@ -477,13 +431,13 @@ static void test_graceful_close(void **state)
 
 typedef struct run_arg {
     const char *url;
-    counter cnt;
+    itest_counter cnt;
 } run_arg;
 
 static int run_body(hxc_client *c, void *arg)
 {
     run_arg *ra = arg;
-    send_n(c, 20, ra->url, &ra->cnt);
+    itest_send_n(c, ra->url, 20, &ra->cnt);
     return 0;
 }
 
@@ -497,7 +451,9 @@ static int run_fail(hxc_client *c, void *arg)
 static void test_runner(void **state)
 {
     (void)state;
-    run_arg ra = {itest_url(&srv, 0, "/bytes/10"), {0}};
+    run_arg ra;
+    ra.url = itest_url(&srv, 0, "/bytes/10");
+    itest_counter_init(&ra.cnt, NULL, -1);
     assert_int_equal(hxc_run(NULL, NULL, run_body, &ra), 0);
     assert_int_equal(ra.cnt.done, 20);
     assert_int_equal(ra.cnt.ok, 20);

@@ -9,7 +9,6 @@
 
 #include "itest.h"
 
-static testsrv srv;
 static long alloc_count, fail_at;
 
 static void *f_malloc(size_t n, void *ud)
@@ -34,18 +33,7 @@ static void f_free(void *p, void *ud)
     free(p);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    return testsrv_start(&srv, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    testsrv_stop(&srv);
-    return 0;
-}
+ITEST_SERVER_FIXTURE
 
 typedef struct outcome {
     int done, ok, failed;

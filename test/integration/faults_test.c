@@ -10,20 +10,7 @@
 
 #include "itest.h"
 
-static testsrv srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    return testsrv_start(&srv, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    testsrv_stop(&srv);
-    return 0;
-}
+ITEST_SERVER_FIXTURE
 
 /* The request fails with `err` and a following request on the same client succeeds. */
 static void expect_then_ok(itest *t, const char *method, const char *path, int err)

@@ -23,37 +23,6 @@ static void h2c_config(hxc_client_config *cfg)
     cfg->http2_prior_knowledge = 1;
 }
 
-typedef struct counter {
-    int done, ok, failed;
-    int first_err;
-} counter;
-
-static void count_cb(hxc_response *r, int err, void *ud)
-{
-    counter *c = ud;
-    c->done++;
-    if (err == 0 && hxc_response_status(r) == 200 &&
-        strcmp(hxc_response_http_version(r), "HTTP/2") == 0)
-        c->ok++;
-    else {
-        c->failed++;
-        if (!c->first_err)
-            c->first_err = err;
-    }
-}
-
-static void burst(itest *t, const char *url, int n, counter *c)
-{
-    for (int i = 0; i < n; i++) {
-        hxc_request *req;
-        assert_int_equal(hxc_request_new(&req, "GET", url), 0);
-        assert_int_equal(hxc_client_send(t->client, req, count_cb, c), 0);
-    }
-    for (int i = 0; c->done < n && i < 1000000; i++)
-        event_base_loop(t->base, EVLOOP_ONCE);
-    assert_int_equal(c->done, n);
-}
-
 static void test_alpn_opt_in(void **state)
 {
     (void)state;
@@ -103,8 +72,9 @@ static void test_multiplexing_1000_on_one_connection(void **state)
     cfg.http2_max_concurrent_streams = 1000;
     itest t;
     itest_open(&t, &cfg);
-    counter c = {0};
-    burst(&t, itest_url(&s, 0, "/bytes/1024"), 1000, &c);
+    itest_counter c;
+    itest_counter_init(&c, "HTTP/2", -1);
+    itest_burst(&t, itest_url(&s, 0, "/bytes/1024"), 1000, &c);
     assert_int_equal(c.ok, 1000);
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);
@@ -133,8 +103,9 @@ static void test_peer_limit_and_new_sessions(void **state)
     cfg.max_connections = 1;
     itest t;
     itest_open(&t, &cfg);
-    counter c = {0};
-    burst(&t, itest_url(&s, 0, "/delay/20"), 40, &c);
+    itest_counter c;
+    itest_counter_init(&c, "HTTP/2", -1);
+    itest_burst(&t, itest_url(&s, 0, "/delay/20"), 40, &c);
     assert_int_equal(c.ok, 40);
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);
@@ -144,8 +115,9 @@ static void test_peer_limit_and_new_sessions(void **state)
     /* Room for more connections: a new session opens only when the others are full. */
     cfg.max_connections = 10;
     itest_open(&t, &cfg);
-    counter d = {0};
-    burst(&t, itest_url(&s, 0, "/delay/200"), 20, &d);
+    itest_counter d;
+    itest_counter_init(&d, "HTTP/2", -1);
+    itest_burst(&t, itest_url(&s, 0, "/delay/200"), 20, &d);
     assert_int_equal(d.ok, 20);
     hxc_client_get_stats(t.client, &st);
     assert_int_equal(st.connections_opened, 4);
@@ -452,16 +424,18 @@ static void test_settings_change_mid_session(void **state)
     cfg.max_connections = 1;
     itest t;
     itest_open(&t, &cfg);
-    counter c = {0};
-    burst(&t, itest_url(&s, 0, "/delay/50"), 20, &c);
+    itest_counter c;
+    itest_counter_init(&c, "HTTP/2", -1);
+    itest_burst(&t, itest_url(&s, 0, "/delay/50"), 20, &c);
     assert_int_equal(c.ok, 20);
     assert_int_equal(testsrv_stat(&s, "max_open_streams"), 20);
     hxc_future *f = itest_fetch(t.client, "GET", itest_url(&s, 0, "/settings?max=3"), NULL);
     itest_assert_ok(f, 200);
     hxc_future_free(f);
     assert_int_equal(testsrv_stats_reset(&s), 0);
-    counter d = {0};
-    burst(&t, itest_url(&s, 0, "/delay/50"), 20, &d);
+    itest_counter d;
+    itest_counter_init(&d, "HTTP/2", -1);
+    itest_burst(&t, itest_url(&s, 0, "/delay/50"), 20, &d);
     assert_int_equal(d.ok, 20);
     assert_int_equal(testsrv_stat(&s, "max_open_streams"), 3); /* the new limit was honoured */
     hxc_client_stats st;
@@ -529,8 +503,9 @@ static void test_goaway_streams_above_last_id_retried(void **state)
     h2c_config(&cfg);
     itest t;
     itest_open(&t, &cfg);
-    counter c = {0};
-    burst(&t, itest_url(&s, 0, "/delay/50"), 20, &c);
+    itest_counter c;
+    itest_counter_init(&c, "HTTP/2", -1);
+    itest_burst(&t, itest_url(&s, 0, "/delay/50"), 20, &c);
     assert_int_equal(c.ok, 20);
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);

@@ -97,6 +97,82 @@ static inline hxc_future *itest_fetch(hxc_client *c, const char *method, const c
         assert_true(hxc_response_error_detail(r_)[0] != '\0');                               \
     } while (0)
 
+/* Counting responses of a burst: ok means 200, and the version and body length
+ * asked for (NULL / -1: any). */
+typedef struct itest_counter {
+    int done, ok, failed, first_err;
+    uint64_t max_conn_id;
+    const char *want_version;
+    long want_len;
+} itest_counter;
+
+static inline void itest_counter_init(itest_counter *c, const char *version, long len)
+{
+    memset(c, 0, sizeof(*c));
+    c->want_version = version;
+    c->want_len = len;
+}
+
+static inline void itest_count_cb(hxc_response *r, int err, void *ud)
+{
+    itest_counter *c = ud;
+    size_t len;
+    hxc_response_body(r, &len);
+    c->done++;
+    if (err == 0 && hxc_response_status(r) == 200 &&
+        (c->want_version == NULL || strcmp(hxc_response_http_version(r), c->want_version) == 0) &&
+        (c->want_len < 0 || (long)len == c->want_len)) {
+        c->ok++;
+    } else {
+        c->failed++;
+        if (!c->first_err)
+            c->first_err = err;
+    }
+    if (hxc_response_connection_id(r) > c->max_conn_id)
+        c->max_conn_id = hxc_response_connection_id(r);
+}
+
+/** Sends `n` GETs of `url` at once (callbacks), without running the loop. */
+static inline void itest_send_n(hxc_client *client, const char *url, int n, itest_counter *c)
+{
+    for (int i = 0; i < n; i++) {
+        hxc_request *req;
+        assert_int_equal(hxc_request_new(&req, "GET", url), 0);
+        assert_int_equal(hxc_client_send(client, req, itest_count_cb, c), 0);
+    }
+}
+
+/** Runs the loop until `*done` reaches `target` (bounded). */
+static inline void itest_run_until(struct event_base *base, const int *done, int target)
+{
+    for (int i = 0; *done < target && i < 1000000; i++)
+        event_base_loop(base, EVLOOP_ONCE);
+    assert_int_equal(*done, target);
+}
+
+/** itest_send_n, then runs the loop until all of them are done. */
+static inline void itest_burst(itest *t, const char *url, int n, itest_counter *c)
+{
+    int before = c->done;
+    itest_send_n(t->client, url, n, c);
+    itest_run_until(t->base, &c->done, before + n);
+}
+
+/* One test server for a whole group: `srv`, with cmocka group setup/teardown. */
+#define ITEST_SERVER_FIXTURE                                                                  \
+    static testsrv srv;                                                                      \
+    static int setup(void **state)                                                           \
+    {                                                                                        \
+        (void)state;                                                                         \
+        return testsrv_start(&srv, NULL);                                                    \
+    }                                                                                        \
+    static int teardown(void **state)                                                        \
+    {                                                                                        \
+        (void)state;                                                                         \
+        testsrv_stop(&srv);                                                                  \
+        return 0;                                                                            \
+    }
+
 static inline char *itest_url(const testsrv *s, int tls, const char *path)
 {
     static char bufs[8][512];

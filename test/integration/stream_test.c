@@ -8,20 +8,7 @@
  */
 #include "itest.h"
 
-static testsrv srv;
-
-static int setup(void **state)
-{
-    (void)state;
-    return testsrv_start(&srv, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    testsrv_stop(&srv);
-    return 0;
-}
+ITEST_SERVER_FIXTURE
 
 typedef struct sink {
     struct event_base *base;

@@ -156,38 +156,6 @@ static char *url(const char *scheme, const char *host, int port, const char *pat
     return b;
 }
 
-typedef struct counter {
-    int done, ok;
-    size_t want_len;
-    const char *want_version;
-} counter;
-
-static void count_cb(hxc_response *r, int err, void *ud)
-{
-    counter *c = ud;
-    c->done++;
-    size_t len;
-    hxc_response_body(r, &len);
-    if (err == 0 && hxc_response_status(r) == 200 && len == c->want_len &&
-        strcmp(hxc_response_http_version(r), c->want_version) == 0)
-        c->ok++;
-    else if (c->done - c->ok < 3)
-        fprintf(stderr, "unexpected: %d %s %s (%s)\n", hxc_response_status(r),
-                hxc_response_http_version(r), hxc_error_name(err), hxc_response_error_detail(r));
-}
-
-static void burst(itest *t, const char *u, int n, counter *c)
-{
-    for (int i = 0; i < n; i++) {
-        hxc_request *req;
-        assert_int_equal(hxc_request_new(&req, "GET", u), 0);
-        assert_int_equal(hxc_client_send(t->client, req, count_cb, c), 0);
-    }
-    for (int i = 0; c->done < n && i < 1000000; i++)
-        event_base_loop(t->base, EVLOOP_ONCE);
-    assert_int_equal(c->done, n);
-}
-
 static void test_h2c_1000_streams_one_connection(void **state)
 {
     (void)state;
@@ -197,8 +165,9 @@ static void test_h2c_1000_streams_one_connection(void **state)
     cfg.http2_max_concurrent_streams = 1000;
     itest t;
     itest_open(&t, &cfg);
-    counter c = {0, 0, 6, "HTTP/2"};
-    burst(&t, url("http", "127.0.0.1", p_c, "/small.txt"), 1000, &c);
+    itest_counter c;
+    itest_counter_init(&c, "HTTP/2", (long)(6));
+    itest_burst(&t, url("http", "127.0.0.1", p_c, "/small.txt"), 1000, &c);
     assert_int_equal(c.ok, 1000);
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);
@@ -217,8 +186,9 @@ static void test_peer_stream_limit_respected(void **state)
     cfg.max_connections = 1;
     itest t;
     itest_open(&t, &cfg);
-    counter c = {0, 0, sizeof(big), "HTTP/2"};
-    burst(&t, url("http", "127.0.0.1", p_small, "/big.bin"), 100, &c);
+    itest_counter c;
+    itest_counter_init(&c, "HTTP/2", (long)(sizeof(big)));
+    itest_burst(&t, url("http", "127.0.0.1", p_small, "/big.bin"), 100, &c);
     assert_int_equal(c.ok, 100);
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);
@@ -228,8 +198,9 @@ static void test_peer_stream_limit_respected(void **state)
     /* With more connections allowed, new sessions open only as sessions fill. */
     cfg.max_connections = 100;
     itest_open(&t, &cfg);
-    counter d = {0, 0, 6, "HTTP/2"};
-    burst(&t, url("http", "127.0.0.1", p_small, "/small.txt"), 35, &d);
+    itest_counter d;
+    itest_counter_init(&d, "HTTP/2", (long)(6));
+    itest_burst(&t, url("http", "127.0.0.1", p_small, "/small.txt"), 35, &d);
     assert_int_equal(d.ok, 35);
     hxc_client_get_stats(t.client, &st);
     assert_true(st.connections_opened >= 1 && st.connections_opened <= 4);
@@ -245,8 +216,9 @@ static void fetch_big(const char *scheme, const char *host, int port, int http2,
     cfg.http2 = http2;
     itest t;
     itest_open(&t, &cfg);
-    counter c = {0, 0, sizeof(big), version};
-    burst(&t, url(scheme, host, port, "/big.bin"), 20, &c);
+    itest_counter c;
+    itest_counter_init(&c, version, (long)sizeof(big));
+    itest_burst(&t, url(scheme, host, port, "/big.bin"), 20, &c);
     assert_int_equal(c.ok, 20);
     hxc_future *f = itest_fetch(t.client, "GET", url(scheme, host, port, "/big.bin"), NULL);
     itest_assert_ok(f, 200);
