@@ -52,7 +52,8 @@ int main(int argc, char **argv)
             url = argv[i];
     }
     if (url == NULL || n < 1 || c < 1 || m < 1) {
-        fprintf(stderr, "usage: curl-multi -n N -c CONNS -m STREAMS [--h1|--h2c] [--insecure] URL\n");
+        fprintf(stderr,
+                "usage: curl-multi -n N -c CONNS -m STREAMS [--h1|--h2c] [--insecure] URL\n");
         return 2;
     }
     if (h1)
@@ -72,8 +73,9 @@ int main(int argc, char **argv)
         curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, sink);
         curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &bytes);
         curl_easy_setopt(easy[i], CURLOPT_HTTP_VERSION,
-                         h1 ? CURL_HTTP_VERSION_1_1
-                            : h2c ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE : CURL_HTTP_VERSION_2TLS);
+                         h1    ? CURL_HTTP_VERSION_1_1
+                         : h2c ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+                               : CURL_HTTP_VERSION_2TLS);
         curl_easy_setopt(easy[i], CURLOPT_PIPEWAIT, 1L); /* wait to multiplex, not a new conn */
         if (insecure) {
             curl_easy_setopt(easy[i], CURLOPT_SSL_VERIFYPEER, 0L);

@@ -105,7 +105,8 @@ double hist_stddev(const hist *h)
 
 void hist_write_json(const hist *h, FILE *f)
 {
-    fprintf(f, "{\"total\":%llu,\"min\":%llu,\"max\":%llu,\"sum\":%.17g,\"sumsq\":%.17g,\"buckets\":[",
+    fprintf(f,
+            "{\"total\":%llu,\"min\":%llu,\"max\":%llu,\"sum\":%.17g,\"sumsq\":%.17g,\"buckets\":[",
             (unsigned long long)h->total, (unsigned long long)(h->total ? h->min : 0),
             (unsigned long long)h->max, h->sum, h->sumsq);
     int first = 1;

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HIST_SUB 1024                    /* buckets per power of two */
-#define HIST_EXPS 42                     /* covers values below 2^52 (ns: ~52 days) */
+#define HIST_SUB  1024 /* buckets per power of two */
+#define HIST_EXPS 42   /* covers values below 2^52 (ns: ~52 days) */
 #define HIST_SIZE (HIST_SUB * (HIST_EXPS + 1))
 
 typedef struct hist {

@@ -50,10 +50,10 @@ typedef struct options {
 
 typedef struct stats {
     uint64_t started, done, succeeded, errored, timeouts;
-    uint64_t status[6];   /* [1] 1xx .. [5] 5xx, [0] other */
+    uint64_t status[6]; /* [1] 1xx .. [5] 5xx, [0] other */
     uint64_t errors[HXC_CAT_UNKNOWN + 1];
     uint64_t bytes;
-    double seconds;       /* measured wall time */
+    double seconds; /* measured wall time */
     hist *latency, *ttfb, *connect;
 } stats;
 
@@ -65,18 +65,18 @@ typedef struct worker {
     hxc_client *client;
     int closed;
     stats st;
-    long quota;           /* -n share, or -1 with -D */
-    double rate;          /* -R share (requests/s), 0 for the closed model */
-    uint64_t t0;          /* ns */
-    uint64_t end_rel;     /* -D: no request starts after t0 + end_rel (0: none) */
-    uint64_t warm_rel;    /* record only requests meant to start after this */
-    uint64_t scheduled;   /* open model: requests scheduled so far */
+    long quota;         /* -n share, or -1 with -D */
+    double rate;        /* -R share (requests/s), 0 for the closed model */
+    uint64_t t0;        /* ns */
+    uint64_t end_rel;   /* -D: no request starts after t0 + end_rel (0: none) */
+    uint64_t warm_rel;  /* record only requests meant to start after this */
+    uint64_t scheduled; /* open model: requests scheduled so far */
     unsigned inflight, window;
     int stopping, closing;
     struct event *tick, *stop_ev, *hard_ev;
     long next_url;
-    hxc_request **templates; /* one per URI, parsed once */
-    uint64_t done_shared; /* read by the progress line */
+    hxc_request **templates;      /* one per URI, parsed once */
+    uint64_t done_shared;         /* read by the progress line */
     uint64_t issued, issued_done; /* every request, warm-up included */
 } worker;
 
@@ -413,9 +413,11 @@ static void print_summary(const stats *s)
 
 static void write_json(const stats *s, FILE *f)
 {
-    fprintf(f, "{\"seconds\":%.9f,\"started\":%llu,\"done\":%llu,\"succeeded\":%llu,"
-               "\"errored\":%llu,\"timeout\":%llu,\"bytes\":%llu,\"status\":[%llu,%llu,%llu,%llu,%llu,%llu],"
-               "\"errors\":[",
+    fprintf(f,
+            "{\"seconds\":%.9f,\"started\":%llu,\"done\":%llu,\"succeeded\":%llu,"
+            "\"errored\":%llu,\"timeout\":%llu,\"bytes\":%llu,\"status\":[%llu,%llu,%llu,%llu,%llu,"
+            "%llu],"
+            "\"errors\":[",
             s->seconds, (unsigned long long)s->started, (unsigned long long)s->done,
             (unsigned long long)s->succeeded, (unsigned long long)s->errored,
             (unsigned long long)s->timeouts, (unsigned long long)s->bytes,
@@ -424,7 +426,8 @@ static void write_json(const stats *s, FILE *f)
             (unsigned long long)s->status[4], (unsigned long long)s->status[5]);
     for (int i = 0; i <= HXC_CAT_UNKNOWN; i++)
         fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)s->errors[i]);
-    fprintf(f, "],\"req_per_s\":%.3f,\"percentiles_ns\":{", s->seconds > 0 ? (double)s->done / s->seconds : 0);
+    fprintf(f, "],\"req_per_s\":%.3f,\"percentiles_ns\":{",
+            s->seconds > 0 ? (double)s->done / s->seconds : 0);
     for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
         fprintf(f, "%s\"p%g\":%llu", i ? "," : "", pcts[i],
                 (unsigned long long)hist_percentile(s->latency, pcts[i]));
@@ -443,11 +446,12 @@ static int read_json(stats *s, const char *text)
     unsigned long long v[13];
     double secs;
     const char *p = text;
-    if (sscanf(p, "{\"seconds\":%lf,\"started\":%llu,\"done\":%llu,\"succeeded\":%llu,"
-                  "\"errored\":%llu,\"timeout\":%llu,\"bytes\":%llu,\"status\":[%llu,%llu,%llu,"
-                  "%llu,%llu,%llu]",
-               &secs, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9],
-               &v[10], &v[11]) != 13)
+    if (sscanf(p,
+               "{\"seconds\":%lf,\"started\":%llu,\"done\":%llu,\"succeeded\":%llu,"
+               "\"errored\":%llu,\"timeout\":%llu,\"bytes\":%llu,\"status\":[%llu,%llu,%llu,"
+               "%llu,%llu,%llu]",
+               &secs, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10],
+               &v[11]) != 13)
         return -1;
     const char *e = strstr(p, "\"errors\":[");
     if (e == NULL)
@@ -523,15 +527,18 @@ static void write_html(const stats *s, const options *o, const char *path)
         fprintf(stderr, "hxc-load: cannot write %s: %s\n", path, strerror(errno));
         return;
     }
-    fprintf(f, "<!doctype html><html><head><meta charset=\"utf-8\"><title>hxc-load report</title>"
-               "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 10px;text-align:right}"
-               "th{text-align:left}</style></head><body><h1>hxc-load report</h1><p>");
+    fprintf(f,
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>hxc-load report</title>"
+            "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 10px;text-align:right}"
+            "th{text-align:left}</style></head><body><h1>hxc-load report</h1><p>");
     for (int i = 0; i < o->nurls; i++)
         fprintf(f, "%s<br>", o->urls[i]);
     double secs = s->seconds > 0 ? s->seconds : 1e-9;
-    fprintf(f, "</p><table><tr><th>duration</th><td>%.2f s</td></tr><tr><th>requests done</th>"
-               "<td>%llu</td></tr><tr><th>succeeded</th><td>%llu</td></tr><tr><th>errored</th>"
-               "<td>%llu</td></tr><tr><th>req/s</th><td>%.1f</td></tr><tr><th>data</th><td>%.2f MB</td></tr>",
+    fprintf(f,
+            "</p><table><tr><th>duration</th><td>%.2f s</td></tr><tr><th>requests done</th>"
+            "<td>%llu</td></tr><tr><th>succeeded</th><td>%llu</td></tr><tr><th>errored</th>"
+            "<td>%llu</td></tr><tr><th>req/s</th><td>%.1f</td></tr><tr><th>data</th><td>%.2f "
+            "MB</td></tr>",
             s->seconds, (unsigned long long)s->done, (unsigned long long)s->succeeded,
             (unsigned long long)s->errored, (double)s->done / secs, (double)s->bytes / 1e6);
     for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
@@ -541,9 +548,10 @@ static void write_html(const stats *s, const options *o, const char *path)
     /* Latency by percentile, x on the 1/(1-p) log scale as HdrHistogram plots it. */
     const int W = 800, H = 400;
     double maxv = s->latency->max > 0 ? (double)s->latency->max / 1e6 : 1;
-    fprintf(f, "<h2>Latency by percentile</h2><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-               "height=\"%d\" viewBox=\"0 0 %d %d\"><rect width=\"%d\" height=\"%d\" fill=\"#fff\" "
-               "stroke=\"#999\"/><polyline fill=\"none\" stroke=\"#c33\" stroke-width=\"2\" points=\"",
+    fprintf(f,
+            "<h2>Latency by percentile</h2><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+            "height=\"%d\" viewBox=\"0 0 %d %d\"><rect width=\"%d\" height=\"%d\" fill=\"#fff\" "
+            "stroke=\"#999\"/><polyline fill=\"none\" stroke=\"#c33\" stroke-width=\"2\" points=\"",
             W + 60, H + 40, W + 60, H + 40, W, H);
     for (int i = 0; i <= 200; i++) {
         double x = (double)i / 200.0 * 5.0; /* 10^0 .. 10^5: p0 .. p99.999 */
@@ -554,9 +562,10 @@ static void write_html(const stats *s, const options *o, const char *path)
     fprintf(f, "\"/>");
     const char *labels[] = {"0%", "90%", "99%", "99.9%", "99.99%", "99.999%"};
     for (int i = 0; i <= 5; i++)
-        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>", i * W / 5, H + 16, labels[i]);
-    fprintf(f, "<text x=\"%d\" y=\"14\" font-size=\"12\">%.3f ms</text></svg></body></html>\n", W + 4,
-            maxv);
+        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>", i * W / 5, H + 16,
+                labels[i]);
+    fprintf(f, "<text x=\"%d\" y=\"14\" font-size=\"12\">%.3f ms</text></svg></body></html>\n",
+            W + 4, maxv);
     fclose(f);
 }
 
@@ -606,10 +615,14 @@ enum { O_WARMUP = 256, O_H1, O_CACERT, O_INSECURE, O_JSON, O_HTML, O_MERGE };
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"warm-up-time", required_argument, 0, O_WARMUP}, {"h1", no_argument, 0, O_H1},
-        {"cacert", required_argument, 0, O_CACERT},      {"insecure", no_argument, 0, O_INSECURE},
-        {"json", no_argument, 0, O_JSON},                {"html", required_argument, 0, O_HTML},
-        {"merge", no_argument, 0, O_MERGE},              {"help", no_argument, 0, 'h'},
+        {"warm-up-time", required_argument, 0, O_WARMUP},
+        {"h1", no_argument, 0, O_H1},
+        {"cacert", required_argument, 0, O_CACERT},
+        {"insecure", no_argument, 0, O_INSECURE},
+        {"json", no_argument, 0, O_JSON},
+        {"html", required_argument, 0, O_HTML},
+        {"merge", no_argument, 0, O_MERGE},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     /* A load driver keeps a steady working set: do not hand memory back to the
@@ -626,12 +639,25 @@ int main(int argc, char **argv)
     int n_given = 0;
     while ((ch = getopt_long(argc, argv, "n:c:m:t:D:R:H:d:i:qh", longopts, NULL)) != -1) {
         switch (ch) {
-        case 'n': o.n = atol(optarg); n_given = 1; break;
-        case 'c': o.c = atoi(optarg); break;
-        case 'm': o.m = atoi(optarg); break;
-        case 't': o.t = atoi(optarg); break;
-        case 'D': o.duration = atof(optarg); break;
-        case 'R': o.rate = atof(optarg); break;
+        case 'n':
+            o.n = atol(optarg);
+            n_given = 1;
+            break;
+        case 'c':
+            o.c = atoi(optarg);
+            break;
+        case 'm':
+            o.m = atoi(optarg);
+            break;
+        case 't':
+            o.t = atoi(optarg);
+            break;
+        case 'D':
+            o.duration = atof(optarg);
+            break;
+        case 'R':
+            o.rate = atof(optarg);
+            break;
         case 'H': {
             char *colon = strchr(optarg, ':');
             if (colon == NULL || o.nheaders == MAX_HEADERS) {
@@ -662,16 +688,38 @@ int main(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'q': o.quiet = 1; break;
-        case O_WARMUP: o.warmup = atof(optarg); break;
-        case O_H1: o.h1 = 1; break;
-        case O_CACERT: o.cacert = optarg; break;
-        case O_INSECURE: o.insecure = 1; break;
-        case O_JSON: o.json = 1; break;
-        case O_HTML: o.html = optarg; break;
-        case O_MERGE: merge = 1; break;
-        case 'h': usage(stdout); free_options(&o); return 0;
-        default: usage(stderr); free_options(&o); return 2;
+        case 'q':
+            o.quiet = 1;
+            break;
+        case O_WARMUP:
+            o.warmup = atof(optarg);
+            break;
+        case O_H1:
+            o.h1 = 1;
+            break;
+        case O_CACERT:
+            o.cacert = optarg;
+            break;
+        case O_INSECURE:
+            o.insecure = 1;
+            break;
+        case O_JSON:
+            o.json = 1;
+            break;
+        case O_HTML:
+            o.html = optarg;
+            break;
+        case O_MERGE:
+            merge = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            free_options(&o);
+            return 0;
+        default:
+            usage(stderr);
+            free_options(&o);
+            return 2;
         }
     }
     if (merge) {

@@ -42,20 +42,19 @@ typedef struct state {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: hxc [options] URL...\n"
-            "  -X METHOD  -H 'Name: value'  -d DATA | --data-file FILE\n"
-            "  -o FILE                 body of a single URL to FILE (default stdout)\n"
-            "  --repeat K              fetch each URL K times\n"
-            "  --parallel N            at most N requests in flight (default 100)\n"
-            "  --max-connections N     total connection limit of the pool\n"
-            "  --http2                 offer HTTP/2 by ALPN (default: HTTP/1.1 only)\n"
-            "  --http2-prior-knowledge HTTP/2 over cleartext for http:// URLs\n"
-            "  --cacert FILE  --insecure\n"
-            "  --connect-timeout S  --read-timeout S  --max-time S\n"
-            "  --json                  one JSON object per response instead of bodies\n"
-            "  -v                      request and response heads on stderr\n"
-            "  -h, --help  --version\n");
+    fprintf(f, "usage: hxc [options] URL...\n"
+               "  -X METHOD  -H 'Name: value'  -d DATA | --data-file FILE\n"
+               "  -o FILE                 body of a single URL to FILE (default stdout)\n"
+               "  --repeat K              fetch each URL K times\n"
+               "  --parallel N            at most N requests in flight (default 100)\n"
+               "  --max-connections N     total connection limit of the pool\n"
+               "  --http2                 offer HTTP/2 by ALPN (default: HTTP/1.1 only)\n"
+               "  --http2-prior-knowledge HTTP/2 over cleartext for http:// URLs\n"
+               "  --cacert FILE  --insecure\n"
+               "  --connect-timeout S  --read-timeout S  --max-time S\n"
+               "  --json                  one JSON object per response instead of bodies\n"
+               "  -v                      request and response heads on stderr\n"
+               "  -h, --help  --version\n");
 }
 
 static int parse_long(const char *s, long min, long *out)
@@ -217,8 +216,19 @@ static int read_file(const char *path, char **buf, size_t *len)
 }
 
 enum {
-    O_REPEAT = 256, O_PARALLEL, O_MAXCONN, O_HTTP2, O_H2PK, O_CACERT, O_INSECURE, O_CTO, O_RTO,
-    O_MAXTIME, O_JSON, O_DATAFILE, O_VERSION
+    O_REPEAT = 256,
+    O_PARALLEL,
+    O_MAXCONN,
+    O_HTTP2,
+    O_H2PK,
+    O_CACERT,
+    O_INSECURE,
+    O_CTO,
+    O_RTO,
+    O_MAXTIME,
+    O_JSON,
+    O_DATAFILE,
+    O_VERSION
 };
 
 int main(int argc, char **argv)
@@ -249,7 +259,9 @@ int main(int argc, char **argv)
     int c, rc = 2;
     while ((c = getopt_long(argc, argv, "X:H:d:o:vh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'X': o.method = optarg; break;
+        case 'X':
+            o.method = optarg;
+            break;
         case 'H': {
             char *colon = strchr(optarg, ':');
             if (colon == NULL || colon == optarg || o.nheaders == 64) {
@@ -265,7 +277,10 @@ int main(int argc, char **argv)
             o.nheaders++;
             break;
         }
-        case 'd': o.data = optarg; o.data_len = strlen(optarg); break;
+        case 'd':
+            o.data = optarg;
+            o.data_len = strlen(optarg);
+            break;
         case O_DATAFILE:
             free(o.data_file_buf);
             o.data_file_buf = NULL;
@@ -275,8 +290,12 @@ int main(int argc, char **argv)
             }
             o.data = o.data_file_buf;
             break;
-        case 'o': o.out_file = optarg; break;
-        case 'v': o.verbose = 1; break;
+        case 'o':
+            o.out_file = optarg;
+            break;
+        case 'v':
+            o.verbose = 1;
+            break;
         case O_REPEAT:
             if (parse_long(optarg, 1, &o.repeat) != 0)
                 goto badnum;
@@ -292,10 +311,18 @@ int main(int argc, char **argv)
             cfg.max_connections = (unsigned)v;
             break;
         }
-        case O_HTTP2: cfg.http2 = 1; break;
-        case O_H2PK: cfg.http2_prior_knowledge = 1; break;
-        case O_CACERT: cfg.ca_file = optarg; break;
-        case O_INSECURE: cfg.insecure = 1; break;
+        case O_HTTP2:
+            cfg.http2 = 1;
+            break;
+        case O_H2PK:
+            cfg.http2_prior_knowledge = 1;
+            break;
+        case O_CACERT:
+            cfg.ca_file = optarg;
+            break;
+        case O_INSECURE:
+            cfg.insecure = 1;
+            break;
         case O_CTO:
             if (parse_secs(optarg, &cfg.connect_timeout) != 0)
                 goto badnum;
@@ -308,10 +335,20 @@ int main(int argc, char **argv)
             if (parse_secs(optarg, &cfg.total_timeout) != 0)
                 goto badnum;
             break;
-        case O_JSON: o.json = 1; break;
-        case O_VERSION: printf("hxc %s\n", hxc_version()); rc = 0; goto out;
-        case 'h': usage(stdout); rc = 0; goto out;
-        default: usage(stderr); goto out;
+        case O_JSON:
+            o.json = 1;
+            break;
+        case O_VERSION:
+            printf("hxc %s\n", hxc_version());
+            rc = 0;
+            goto out;
+        case 'h':
+            usage(stdout);
+            rc = 0;
+            goto out;
+        default:
+            usage(stderr);
+            goto out;
         }
     }
     if (optind >= argc) {

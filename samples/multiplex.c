@@ -79,7 +79,7 @@ int main(int argc, char **argv)
         return 2;
     hxc_client_config cfg;
     hxc_client_config_init(&cfg);
-    cfg.http2 = 1;                     /* offer h2 by ALPN on https:// */
+    cfg.http2 = 1; /* offer h2 by ALPN on https:// */
     cfg.http2_prior_knowledge = strncmp(target_url, "http://", 7) == 0; /* h2c */
     cfg.http2_max_concurrent_streams = (unsigned)t.n;
     const char *ca = getenv("HXC_CA_FILE");

@@ -13,8 +13,8 @@ static void on_response(hxc_response *resp, int err, void *user_data)
     else {
         size_t len;
         hxc_response_body(resp, &len);
-        printf("%d %s, %zu bytes over %s\n", hxc_response_status(resp),
-               hxc_response_reason(resp), len, hxc_response_http_version(resp));
+        printf("%d %s, %zu bytes over %s\n", hxc_response_status(resp), hxc_response_reason(resp),
+               len, hxc_response_http_version(resp));
     }
     hxc_client_close(client, NULL, NULL); /* safe from inside a callback */
 }

@@ -28,8 +28,7 @@ static int body(hxc_client *client, void *arg)
             printf("%s: %s (%s)\n", urls[i], hxc_error_name(err), hxc_response_error_detail(r));
         else
             printf("%s: %d via %s, connection %llu\n", urls[i], hxc_response_status(r),
-                   hxc_response_http_version(r),
-                   (unsigned long long)hxc_response_connection_id(r));
+                   hxc_response_http_version(r), (unsigned long long)hxc_response_connection_id(r));
         hxc_future_free(f[i]);
     }
     hxc_future_free(both);

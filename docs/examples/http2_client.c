@@ -20,8 +20,8 @@ static int body(hxc_client *client, void *arg)
     for (int i = 0; i < 3; i++) {
         hxc_response *r = hxc_future_response(f[i]);
         /* "HTTP/2" when the server chose h2 by ALPN, else "HTTP/1.1". */
-        printf("%d %s on connection %llu\n", hxc_response_status(r),
-               hxc_response_http_version(r), (unsigned long long)hxc_response_connection_id(r));
+        printf("%d %s on connection %llu\n", hxc_response_status(r), hxc_response_http_version(r),
+               (unsigned long long)hxc_response_connection_id(r));
         hxc_future_free(f[i]);
     }
     hxc_future_free(all);

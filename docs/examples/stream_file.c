@@ -21,8 +21,7 @@ static int on_chunk(hxc_response *resp, const uint8_t *data, size_t len, void *u
     return fwrite(data, 1, len, ud) == len ? 0 : HXC_EINVAL; /* an error aborts */
 }
 
-static int produce(hxc_request *req, uint8_t *buf, size_t len, size_t *written, int *eof,
-                   void *ud)
+static int produce(hxc_request *req, uint8_t *buf, size_t len, size_t *written, int *eof, void *ud)
 {
     (void)req;
     *written = fread(buf, 1, len, ud);

@@ -41,23 +41,23 @@ typedef int (*hxc_push_promise_cb)(hxc_client *client, const hxc_request *promis
  * code keeps working. Times are seconds; a timeout of 0 means "none".
  */
 typedef struct hxc_client_config {
-    size_t struct_size;        /**< set by hxc_client_config_init() */
+    size_t struct_size; /**< set by hxc_client_config_init() */
 
     /* Protocols */
     int http2;                 /**< offer h2 by ALPN on https (default 0, as HTTPX) */
     int http2_prior_knowledge; /**< speak HTTP/2 on http:// without upgrade (default 0) */
 
     /* TLS: verification is on unless `insecure` is set by name. */
-    int insecure;              /**< 1 = do not verify certificates or host names */
-    const char *ca_file;       /**< PEM bundle replacing the system CA store */
-    const char *ca_path;       /**< hashed CA directory replacing the system store */
+    int insecure;        /**< 1 = do not verify certificates or host names */
+    const char *ca_file; /**< PEM bundle replacing the system CA store */
+    const char *ca_path; /**< hashed CA directory replacing the system store */
 
     /* Timeouts (defaults: connect 10, read 30, write 30, pool 30, total 300). */
     double connect_timeout;
     double read_timeout;
     double write_timeout;
     double pool_timeout;
-    double total_timeout;      /**< deadline of each request, on by default */
+    double total_timeout; /**< deadline of each request, on by default */
 
     /* Pool */
     unsigned max_connections;          /**< total open connections (default 100) */
@@ -66,16 +66,16 @@ typedef struct hxc_client_config {
     double keepalive_expiry;           /**< idle connections close after this (default 5) */
 
     /* Limits on what a server controls */
-    size_t max_response_header_bytes;  /**< status line + fields, 1xx included (256 KiB) */
-    unsigned max_response_headers;     /**< number of fields (default 1000) */
-    uint64_t max_response_body_bytes;  /**< buffered body cap (default 1 GiB; 0 = none) */
+    size_t max_response_header_bytes; /**< status line + fields, 1xx included (256 KiB) */
+    unsigned max_response_headers;    /**< number of fields (default 1000) */
+    uint64_t max_response_body_bytes; /**< buffered body cap (default 1 GiB; 0 = none) */
 
     /* Requests */
-    const char *user_agent;    /**< default "hxc/VERSION"; "" sends none */
+    const char *user_agent; /**< default "hxc/VERSION"; "" sends none */
 
     /* Name resolution (libevent's evdns) */
-    const char *dns_servers;   /**< "IP[:port],..." instead of resolv.conf (curl's
-                                    CURLOPT_DNS_SERVERS); /etc/hosts is still read */
+    const char *dns_servers; /**< "IP[:port],..." instead of resolv.conf (curl's
+                                  CURLOPT_DNS_SERVERS); /etc/hosts is still read */
 
     /* HTTP/2 (used when `http2` or `http2_prior_knowledge` is set) */
     unsigned http2_max_concurrent_streams; /**< our cap per session, under the peer's
@@ -92,9 +92,9 @@ typedef struct hxc_client_config {
                                      http2_max_concurrent_streams streams each (default 0) */
 
     /* HTTP/2 server push: off (SETTINGS_ENABLE_PUSH = 0) unless push_promise is set. */
-    hxc_push_promise_cb push_promise;   /**< decides on each promise */
+    hxc_push_promise_cb push_promise; /**< decides on each promise */
     void (*push_response)(hxc_response *resp, int err, void *user_data); /**< accepted pushes */
-    void *push_user_data;               /**< given to both */
+    void *push_user_data;                                                /**< given to both */
 } hxc_client_config;
 
 /** Fills `cfg` with the defaults listed above. */
@@ -119,8 +119,7 @@ typedef void (*hxc_client_closed_cb)(hxc_client *client, void *user_data);
  * connection is closed and `cb` (may be NULL) runs from the loop, after
  * which the client's memory is freed. Calling it twice returns HXC_EINVAL.
  */
-HXC_EXTERN int hxc_client_close(hxc_client *client, hxc_client_closed_cb cb,
-                                void *user_data);
+HXC_EXTERN int hxc_client_close(hxc_client *client, hxc_client_closed_cb cb, void *user_data);
 /**
  * Cancels every queued and running request now (each completes with
  * HXC_ECANCELLED) and drops every connection. The client stays open for new
@@ -150,15 +149,15 @@ HXC_EXTERN hxc_future *hxc_client_request(hxc_client *client, hxc_request *req);
 
 /** Counters of the pool, for tests, demos and load drivers. */
 typedef struct hxc_client_stats {
-    uint64_t connections_opened;   /**< connections ever started */
-    uint64_t connections_reused;   /**< requests carried by an already used connection */
+    uint64_t connections_opened; /**< connections ever started */
+    uint64_t connections_reused; /**< requests carried by an already used connection */
     uint64_t requests_started;
-    uint64_t requests_completed;   /**< settled, with or without error */
-    uint64_t requests_retried;     /**< retried on a fresh connection */
-    unsigned connections_open;     /**< open now (busy, idle or connecting) */
-    unsigned connections_idle;     /**< idle keep-alive now */
-    unsigned requests_queued;      /**< waiting for a connection now */
-    unsigned requests_active;      /**< on a connection now */
+    uint64_t requests_completed; /**< settled, with or without error */
+    uint64_t requests_retried;   /**< retried on a fresh connection */
+    unsigned connections_open;   /**< open now (busy, idle or connecting) */
+    unsigned connections_idle;   /**< idle keep-alive now */
+    unsigned requests_queued;    /**< waiting for a connection now */
+    unsigned requests_active;    /**< on a connection now */
 } hxc_client_stats;
 
 /** Fills *out with the client's counters. */
@@ -176,8 +175,8 @@ typedef int (*hxc_run_fn)(hxc_client *client, void *arg);
  * finishes). Returns body's return value if nonzero, else 0, or the error of
  * opening the client.
  */
-HXC_EXTERN int hxc_run(struct event_base *base, const hxc_client_config *cfg,
-                       hxc_run_fn body, void *arg);
+HXC_EXTERN int hxc_run(struct event_base *base, const hxc_client_config *cfg, hxc_run_fn body,
+                       void *arg);
 
 #ifdef __cplusplus
 }

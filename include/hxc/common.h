@@ -17,11 +17,11 @@ extern "C" {
 #endif
 
 #if defined(_WIN32)
-#  define HXC_EXTERN __declspec(dllimport)
+#define HXC_EXTERN __declspec(dllimport)
 #elif defined(BUILDING_HXC) && defined(__GNUC__)
-#  define HXC_EXTERN __attribute__((visibility("default")))
+#define HXC_EXTERN __attribute__((visibility("default")))
 #else
-#  define HXC_EXTERN
+#define HXC_EXTERN
 #endif
 
 /** The libevent loop. The caller creates it, runs it and frees it. */

@@ -27,8 +27,7 @@ HXC_EXTERN int hxc_headers_at(const hxc_headers *h, size_t i, const char **name,
 /** The value of the first field called `name` (any case), or NULL. */
 HXC_EXTERN const char *hxc_headers_get(const hxc_headers *h, const char *name);
 /** The value of the n-th (0-based) field called `name`, or NULL. */
-HXC_EXTERN const char *hxc_headers_get_nth(const hxc_headers *h, const char *name,
-                                           size_t n);
+HXC_EXTERN const char *hxc_headers_get_nth(const hxc_headers *h, const char *name, size_t n);
 /** How many fields are called `name`. */
 HXC_EXTERN size_t hxc_headers_count_of(const hxc_headers *h, const char *name);
 

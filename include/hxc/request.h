@@ -96,8 +96,7 @@ HXC_EXTERN int hxc_request_set_body_producer(hxc_request *req, hxc_body_producer
 HXC_EXTERN int hxc_request_resume_body(hxc_request *req);
 
 /** Overrides one of the client's timeouts for this request (seconds, 0 = none). */
-HXC_EXTERN int hxc_request_set_timeout(hxc_request *req, enum hxc_timeout which,
-                                       double seconds);
+HXC_EXTERN int hxc_request_set_timeout(hxc_request *req, enum hxc_timeout which, double seconds);
 /**
  * Sets the request's priority the RFC 9218 way: a `priority` header field
  * with urgency 0 (highest) to 7 (lowest; default 3) and the incremental flag,
@@ -119,8 +118,7 @@ typedef int (*hxc_headers_cb)(hxc_response *resp, void *user_data);
  * read and no flow-control credit is granted until hxc_response_resume()), or a
  * negative hxc error to abort the request with that error.
  */
-typedef int (*hxc_body_cb)(hxc_response *resp, const uint8_t *data, size_t len,
-                           void *user_data);
+typedef int (*hxc_body_cb)(hxc_response *resp, const uint8_t *data, size_t len, void *user_data);
 
 /**
  * Streams the response to callbacks instead of buffering its body: either

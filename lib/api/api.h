@@ -21,9 +21,9 @@ struct hxc_client {
     char *ca_file, *ca_path, *user_agent; /* owned copies */
     hxc__tls_ctx *tls;
     hxc__pool *pool;
-    hxc__list calls;  /* in flight */
-    hxc__list done;   /* finished, waiting to be delivered */
-    hxc__list futures; /* alive, so they can be detached when the client goes */
+    hxc__list calls;    /* in flight */
+    hxc__list done;     /* finished, waiting to be delivered */
+    hxc__list futures;  /* alive, so they can be detached when the client goes */
     hxc__list promised; /* pushes waiting for the user's decision */
     hxc__list progress; /* streamed responses with something to deliver */
     hxc__list held;     /* finished streamed responses, paused by their consumer */
@@ -46,15 +46,15 @@ struct hxc__call {
     hxc_response_cb cb;
     void *ud;
     hxc_future *future;
-    hxc__list pnode;   /* in client->promised until decided */
-    int push;          /* a server push */
+    hxc__list pnode; /* in client->promised until decided */
+    int push;        /* a server push */
     int accepted;
-    hxc__list snode;   /* in client->progress */
+    hxc__list snode; /* in client->progress */
     int head_delivered;
-    int paused;        /* the body callback said HXC_PAUSE */
-    size_t unacked;    /* consumed while paused, credited on resume */
-    int finished;      /* the pool is done with it */
-    hxc__list unode;   /* in client->uploads */
+    int paused;      /* the body callback said HXC_PAUSE */
+    size_t unacked;  /* consumed while paused, credited on resume */
+    int finished;    /* the pool is done with it */
+    hxc__list unode; /* in client->uploads */
 };
 
 struct hxc_response *hxc__response_new(struct hxc_request *req);

@@ -343,9 +343,8 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     if (!valid_time(cfg->connect_timeout) || !valid_time(cfg->read_timeout) ||
         !valid_time(cfg->write_timeout) || !valid_time(cfg->pool_timeout) ||
         !valid_time(cfg->total_timeout) || !valid_time(cfg->keepalive_expiry) ||
-        !valid_time(cfg->http2_ping_interval) ||
-        cfg->max_connections == 0 || cfg->http2_stream_window > 0x7fffffffu ||
-        cfg->http2_connection_window > 0x7fffffffu)
+        !valid_time(cfg->http2_ping_interval) || cfg->max_connections == 0 ||
+        cfg->http2_stream_window > 0x7fffffffu || cfg->http2_connection_window > 0x7fffffffu)
         return HXC_EINVAL;
     hxc_client *c = hxc__calloc(1, sizeof(*c));
     if (c == NULL)
@@ -454,8 +453,8 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
     for (int i = 0; i < HXC_TIMEOUT__COUNT; i++)
         if (req->timeouts[i] >= 0)
             t[i] = req->timeouts[i];
-    uint64_t max_body = req->max_body != UINT64_MAX ? req->max_body
-                                                    : c->cfg.max_response_body_bytes;
+    uint64_t max_body =
+        req->max_body != UINT64_MAX ? req->max_body : c->cfg.max_response_body_bytes;
     int rv = hxc__pool_submit(c->pool, resp, t, max_body, exchange_done, call, &call->ex);
     if (rv != 0) {
         resp->req = NULL; /* the caller keeps the request */

@@ -23,12 +23,12 @@ typedef struct link {
 } link;
 
 struct hxc_future {
-    hxc__list cnode;     /* in the client's list of futures */
+    hxc__list cnode; /* in the client's list of futures */
     unsigned refs;
     int user_freed;
     enum kind kind;
-    hxc_client *client;  /* NULL only for an empty combination */
-    hxc__call *call;     /* request futures, while running */
+    hxc_client *client; /* NULL only for an empty combination */
+    hxc__call *call;    /* request futures, while running */
     int done;
     int err;
     struct hxc_response *resp; /* a reference we hold */

@@ -45,8 +45,8 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
         return HXC_EINVAL;
     /* One block for the request and its six strings: a load driver makes a
      * copy per request. */
-    const char *strs[6] = {src->method,     src->url_string, src->url.scheme,
-                           src->url.host,   src->url.target, src->url.authority};
+    const char *strs[6] = {src->method,   src->url_string, src->url.scheme,
+                           src->url.host, src->url.target, src->url.authority};
     size_t lens[6], total = 0;
     for (int i = 0; i < 6; i++)
         total += (lens[i] = strlen(strs[i])) + 1;
@@ -124,7 +124,7 @@ void hxc_request_free(hxc_request *r)
 static int managed(const char *name)
 {
     static const char *const names[] = {"content-length", "transfer-encoding", "connection",
-                                        "keep-alive", "upgrade", "proxy-connection"};
+                                        "keep-alive",     "upgrade",           "proxy-connection"};
     for (size_t i = 0; i < HXC__ARRAY_SIZE(names); i++)
         if (hxc__strieq(name, strlen(name), names[i]))
             return 1;

@@ -53,10 +53,7 @@ void hxc_response_release(hxc_response *r)
 }
 
 int hxc_response_status(const hxc_response *r) { return r ? r->status : 0; }
-const char *hxc_response_reason(const hxc_response *r)
-{
-    return r && r->reason ? r->reason : "";
-}
+const char *hxc_response_reason(const hxc_response *r) { return r && r->reason ? r->reason : ""; }
 const char *hxc_response_http_version(const hxc_response *r) { return r ? r->version : ""; }
 const hxc_headers *hxc_response_headers(const hxc_response *r) { return r ? &r->headers : NULL; }
 const hxc_headers *hxc_response_trailers(const hxc_response *r) { return r ? &r->trailers : NULL; }

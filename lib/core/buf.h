@@ -14,7 +14,11 @@ typedef struct hxc__buf {
     size_t cap;
 } hxc__buf;
 
-static inline void hxc__buf_init(hxc__buf *b) { b->data = NULL; b->len = b->cap = 0; }
+static inline void hxc__buf_init(hxc__buf *b)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
 /** Appends n bytes; keeps one spare byte zeroed after the data. 0 or HXC_ENOMEM. */
 int hxc__buf_append(hxc__buf *b, const void *p, size_t n);
 /** Makes room for `extra` more bytes (plus the spare NUL). 0 or HXC_ENOMEM. */

@@ -6,7 +6,9 @@ const char *hxc_strerror(int err)
     switch (err) {
     case 0:
         return "success";
-#define XX(name, value, cat, msg) case value: return msg;
+#define XX(name, value, cat, msg)                                                                  \
+    case value:                                                                                    \
+        return msg;
         HXC_ERROR_MAP(XX)
 #undef XX
     default:
@@ -19,7 +21,9 @@ const char *hxc_error_name(int err)
     switch (err) {
     case 0:
         return "HXC_OK";
-#define XX(name, value, cat, msg) case value: return "HXC_" #name;
+#define XX(name, value, cat, msg)                                                                  \
+    case value:                                                                                    \
+        return "HXC_" #name;
         HXC_ERROR_MAP(XX)
 #undef XX
     default:
@@ -32,7 +36,9 @@ enum hxc_error_category hxc_error_category(int err)
     switch (err) {
     case 0:
         return HXC_CAT_NONE;
-#define XX(name, value, cat, msg) case value: return HXC_CAT_##cat;
+#define XX(name, value, cat, msg)                                                                  \
+    case value:                                                                                    \
+        return HXC_CAT_##cat;
         HXC_ERROR_MAP(XX)
 #undef XX
     default:

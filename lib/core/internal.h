@@ -13,15 +13,15 @@
 
 #include "hxc/error.h"
 
-#define HXC__CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-#define HXC__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define HXC__UNUSED(x) ((void)(x))
+#define HXC__CONTAINER_OF(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define HXC__ARRAY_SIZE(a)                   (sizeof(a) / sizeof((a)[0]))
+#define HXC__UNUSED(x)                       ((void)(x))
 
 #if defined(__GNUC__)
-#define hxc__likely(x) __builtin_expect(!!(x), 1)
+#define hxc__likely(x)   __builtin_expect(!!(x), 1)
 #define hxc__unlikely(x) __builtin_expect(!!(x), 0)
 #else
-#define hxc__likely(x) (x)
+#define hxc__likely(x)   (x)
 #define hxc__unlikely(x) (x)
 #endif
 

@@ -48,8 +48,9 @@ static inline size_t hxc__list_size(const hxc__list *h)
     return n;
 }
 
-#define HXC__LIST_ENTRY(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-#define HXC__LIST_FOREACH_SAFE(pos, tmp, head)                                               \
-    for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); (pos) = (tmp), (tmp) = (pos)->next)
+#define HXC__LIST_ENTRY(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+#define HXC__LIST_FOREACH_SAFE(pos, tmp, head)                                                     \
+    for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head);                               \
+         (pos) = (tmp), (tmp) = (pos)->next)
 
 #endif

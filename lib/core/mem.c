@@ -5,9 +5,21 @@
 #include "hxc/common.h"
 #include "core/mem.h"
 
-static void *default_malloc(size_t n, void *ud) { (void)ud; return malloc(n); }
-static void *default_realloc(void *p, size_t n, void *ud) { (void)ud; return realloc(p, n); }
-static void default_free(void *p, void *ud) { (void)ud; free(p); }
+static void *default_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    return malloc(n);
+}
+static void *default_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    return realloc(p, n);
+}
+static void default_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
 
 static hxc_allocator allocator = {default_malloc, default_realloc, default_free, NULL};
 
@@ -35,7 +47,10 @@ void *hxc__calloc(size_t count, size_t size)
     return p;
 }
 
-void *hxc__realloc(void *p, size_t n) { return allocator.realloc(p, n ? n : 1, allocator.user_data); }
+void *hxc__realloc(void *p, size_t n)
+{
+    return allocator.realloc(p, n ? n : 1, allocator.user_data);
+}
 
 void hxc__free(void *p)
 {

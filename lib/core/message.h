@@ -15,8 +15,8 @@
 #include "core/url.h"
 
 struct hxc_request {
-    char *packed;              /* hxc_request_dup: all strings in one block, */
-    int packed_inline;         /* ...allocated with the request itself */
+    char *packed;      /* hxc_request_dup: all strings in one block, */
+    int packed_inline; /* ...allocated with the request itself */
     char *method;
     char *url_string;
     hxc__url url;
@@ -24,13 +24,13 @@ struct hxc_request {
     const uint8_t *body;
     size_t body_len;
     int body_owned;
-    int has_body;              /* a body was set (even empty) */
+    int has_body;                        /* a body was set (even empty) */
     double timeouts[HXC_TIMEOUT__COUNT]; /* < 0: the client's */
-    uint64_t max_body;         /* UINT64_MAX: the client's */
+    uint64_t max_body;                   /* UINT64_MAX: the client's */
     void *user_data;
     hxc_body_producer producer; /* streamed upload, or NULL */
     void *producer_ud;
-    int64_t producer_len;      /* -1: unknown (chunked on HTTP/1.1) */
+    int64_t producer_len; /* -1: unknown (chunked on HTTP/1.1) */
     int producer_paused;
     void *call;                /* the API layer's call while it runs (for resume) */
     hxc_headers_cb on_headers; /* streaming (both may be NULL) */
@@ -40,10 +40,10 @@ struct hxc_request {
 
 struct hxc_response {
     unsigned refs;
-    struct hxc_request *req;   /* owned */
+    struct hxc_request *req; /* owned */
     int status;
     char *reason;
-    const char *version;       /* static string */
+    const char *version; /* static string */
     struct hxc_headers headers;
     struct hxc_headers trailers;
     hxc__buf body;
@@ -51,11 +51,11 @@ struct hxc_response {
     char *detail;
     uint64_t conn_id;
     hxc_timings timings;
-    void *call;                /* the API layer's call, while it runs */
-    int head_done;             /* streaming: the final head is in */
-    hxc__buf up;               /* streamed upload: produced, not yet sent */
-    int up_eof;                /* the producer said the body is complete */
-    uint64_t up_total;         /* bytes produced so far */
+    void *call;        /* the API layer's call, while it runs */
+    int head_done;     /* streaming: the final head is in */
+    hxc__buf up;       /* streamed upload: produced, not yet sent */
+    int up_eof;        /* the producer said the body is complete */
+    uint64_t up_total; /* bytes produced so far */
 };
 
 /** Sets the error and a copy of the detail (first error wins). */

@@ -131,14 +131,12 @@ static int start(hxc__conn *c, hxc__exchange *ex)
     hxc__buf_reset(&c->scratch);
     int rv;
     if (q->producer != NULL && q->producer_len < 0)
-        rv = hxc__h1_encode_request_chunked(&c->scratch, q->method, q->url.target,
-                                            q->url.authority, &q->headers,
-                                            c->pool->cfg.user_agent);
+        rv = hxc__h1_encode_request_chunked(&c->scratch, q->method, q->url.target, q->url.authority,
+                                            &q->headers, c->pool->cfg.user_agent);
     else
-        rv = hxc__h1_encode_request(&c->scratch, q->method, q->url.target, q->url.authority,
-                                    &q->headers, q->has_body,
-                                    q->producer ? (size_t)q->producer_len : q->body_len,
-                                    c->pool->cfg.user_agent);
+        rv = hxc__h1_encode_request(
+            &c->scratch, q->method, q->url.target, q->url.authority, &q->headers, q->has_body,
+            q->producer ? (size_t)q->producer_len : q->body_len, c->pool->cfg.user_agent);
     if (rv == 0)
         rv = hxc__transport_write(c->t, c->scratch.data, c->scratch.len);
     if (rv == 0 && q->body_len > 0)
@@ -238,8 +236,9 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
         return;
     }
     if (rv == 1) { /* close-delimited body cut by an unclean TLS close */
-        hxc__pool_finish(ex, HXC_EPROTO_REMOTE, "body may be truncated: TLS connection closed "
-                                                "without close_notify");
+        hxc__pool_finish(ex, HXC_EPROTO_REMOTE,
+                         "body may be truncated: TLS connection closed "
+                         "without close_notify");
         return;
     }
     /* Nothing of the response came back on a reused connection: the server
@@ -260,6 +259,6 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
 static void destroy(hxc__conn *c) { hxc__h1_free(&c->h1); }
 
 const hxc__conn_proto hxc__conn_h1 = {
-    "http/1.1", init,       capacity, usable,   start, cancel, on_read, on_closed,
-    on_drained, body_ready, consumed, NULL,     destroy,
+    "http/1.1", init,       capacity,   usable,   start, cancel,  on_read,
+    on_closed,  on_drained, body_ready, consumed, NULL,  destroy,
 };

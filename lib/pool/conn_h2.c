@@ -183,8 +183,8 @@ static void ping_cb(hxc__timer *t, void *arg)
 }
 
 static const hxc__h2_events events = {
-    ev_status, ev_header, ev_headers_done, ev_data, ev_trailer, ev_close, ev_goaway, ev_settings,
-    ev_push, ev_ping_ack,
+    ev_status, ev_header, ev_headers_done, ev_data, ev_trailer,
+    ev_close,  ev_goaway, ev_settings,     ev_push, ev_ping_ack,
 };
 
 static int write_out(void *wud, const uint8_t *p, size_t n)
@@ -353,6 +353,6 @@ static void destroy(hxc__conn *c)
 }
 
 const hxc__conn_proto hxc__conn_h2 = {
-    "h2",       init,       capacity, usable,  start,  cancel, on_read, on_closed,
-    on_drained, body_ready, consumed, goodbye, destroy,
+    "h2",      init,       capacity,   usable,   start,   cancel,  on_read,
+    on_closed, on_drained, body_ready, consumed, goodbye, destroy,
 };

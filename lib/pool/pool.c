@@ -105,11 +105,16 @@ static void abandon(hxc__exchange *ex, int err, const char *detail)
 static double phase_timeout(const hxc__exchange *ex, enum phase ph)
 {
     switch (ph) {
-    case PH_POOL: return ex->timeouts[HXC_TIMEOUT_POOL];
-    case PH_CONNECT: return ex->timeouts[HXC_TIMEOUT_CONNECT];
-    case PH_WRITE: return ex->timeouts[HXC_TIMEOUT_WRITE];
-    case PH_READ: return ex->timeouts[HXC_TIMEOUT_READ];
-    default: return 0;
+    case PH_POOL:
+        return ex->timeouts[HXC_TIMEOUT_POOL];
+    case PH_CONNECT:
+        return ex->timeouts[HXC_TIMEOUT_CONNECT];
+    case PH_WRITE:
+        return ex->timeouts[HXC_TIMEOUT_WRITE];
+    case PH_READ:
+        return ex->timeouts[HXC_TIMEOUT_READ];
+    default:
+        return 0;
     }
 }
 
@@ -196,7 +201,10 @@ static void conn_on_drained(void *ud)
 }
 
 static const hxc__transport_handler conn_handler = {
-    conn_on_connected, conn_on_read, conn_on_closed, conn_on_drained,
+    conn_on_connected,
+    conn_on_read,
+    conn_on_closed,
+    conn_on_drained,
 };
 
 static void idle_timer_cb(hxc__timer *t, void *arg)
@@ -539,8 +547,7 @@ static void enqueue(hxc__exchange *ex, int head)
 }
 
 int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *timeouts,
-                     uint64_t max_body, hxc__exchange_done_cb cb, void *arg,
-                     hxc__exchange **out)
+                     uint64_t max_body, hxc__exchange_done_cb cb, void *arg, hxc__exchange **out)
 {
     hxc__origin *o = origin_get(p, &resp->req->url);
     if (o == NULL)
@@ -589,8 +596,8 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, 
     void *cb_arg;
     hxc__exchange **slot = NULL;
     /* RFC 9113 8.4: only pushes for the connection's own origin are taken. */
-    if (p->cfg.push == NULL || promised->url.tls != c->o->tls ||
-        promised->url.port != c->o->port || strcmp(promised->url.host, c->o->host) != 0) {
+    if (p->cfg.push == NULL || promised->url.tls != c->o->tls || promised->url.port != c->o->port ||
+        strcmp(promised->url.host, c->o->host) != 0) {
         hxc_request_free(promised);
         return NULL;
     }
@@ -781,8 +788,7 @@ void hxc__pool_stats(const hxc__pool *p, hxc_client_stats *out)
     out->requests_active = p->nactive;
 }
 
-int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg,
-                  hxc__tls_ctx *tls)
+int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg, hxc__tls_ctx *tls)
 {
     hxc__pool *p = hxc__calloc(1, sizeof(*p));
     if (p == NULL)

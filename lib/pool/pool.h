@@ -39,18 +39,16 @@ typedef struct hxc__pool_config {
     double h2_ping_interval;   /* PING idle sessions (0: off) */
     /* HTTP/2 server push: offered a promised request (owned by the callee from then on),
      * return the response that will carry it and its done callback, or NULL to refuse. */
-    struct hxc_response *(*push)(void *arg, struct hxc_request *promised,
-                                 hxc__exchange_done_cb *cb, void **cb_arg,
-                                 hxc__exchange ***ex_slot);
+    struct hxc_response *(*push)(void *arg, struct hxc_request *promised, hxc__exchange_done_cb *cb,
+                                 void **cb_arg, hxc__exchange ***ex_slot);
     void *push_arg;
-    hxc__exchange_progress_cb progress; /* streamed responses */
+    hxc__exchange_progress_cb progress;  /* streamed responses */
     hxc__exchange_progress_cb need_body; /* streamed uploads: produce more into resp->up */
     double push_timeouts[HXC_TIMEOUT__COUNT];
     uint64_t push_max_body;
 } hxc__pool_config;
 
-int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg,
-                  hxc__tls_ctx *tls);
+int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg, hxc__tls_ctx *tls);
 /**
  * Queues `resp` (whose request is resp->req). `timeouts` are resolved
  * seconds (0 = none); `max_body` 0 = no cap. On success *out identifies the
@@ -58,8 +56,7 @@ int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg,
  * queued, the callback never runs).
  */
 int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *timeouts,
-                     uint64_t max_body, hxc__exchange_done_cb cb, void *arg,
-                     hxc__exchange **out);
+                     uint64_t max_body, hxc__exchange_done_cb cb, void *arg, hxc__exchange **out);
 /** Ends one exchange now with `err` (its done callback runs before return). */
 void hxc__pool_cancel(hxc__pool *p, hxc__exchange *ex, int err, const char *detail);
 /** A streamed upload has new data in resp->up (or reached its end). */

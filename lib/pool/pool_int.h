@@ -27,7 +27,7 @@ enum cstate { C_CONNECTING, C_READY };
 #define HXC__STREAM_LOW (256u << 10)
 
 struct hxc__exchange {
-    hxc__list node;      /* origin queue, or the connection's exchanges */
+    hxc__list node; /* origin queue, or the connection's exchanges */
     hxc__pool *pool;
     hxc__origin *o;
     hxc__conn *c;
@@ -36,22 +36,22 @@ struct hxc__exchange {
     uint64_t max_body;
     enum xstate state;
     enum phase phase;
-    double phase_since;  /* last activity in this phase (the timer is lazy) */
-    double deadline;     /* absolute end of the total timeout (0: none) */
-    hxc__timer timer;    /* one timer for both the phase and the total deadline */
+    double phase_since; /* last activity in this phase (the timer is lazy) */
+    double deadline;    /* absolute end of the total timeout (0: none) */
+    hxc__timer timer;   /* one timer for both the phase and the total deadline */
     double t_start, t_active;
-    int32_t stream_id;   /* HTTP/2 */
+    int32_t stream_id; /* HTTP/2 */
     int retries;
     int got_bytes;
     int written;
     int fresh_only;
-    int pushed;          /* a server push: never retried */
-    int streaming;       /* body goes to the consumer, not kept */
-    int head_cb;         /* the consumer wants the head as soon as it is in */
-    uint64_t received;   /* body bytes so far (the max_body check) */
-    size_t held;         /* streamed bytes not yet consumed */
-    int uploading;       /* a streamed upload is in progress */
-    int want_body;       /* asked the producer for more, not answered yet */
+    int pushed;        /* a server push: never retried */
+    int streaming;     /* body goes to the consumer, not kept */
+    int head_cb;       /* the consumer wants the head as soon as it is in */
+    uint64_t received; /* body bytes so far (the max_body check) */
+    size_t held;       /* streamed bytes not yet consumed */
+    int uploading;     /* a streamed upload is in progress */
+    int want_body;     /* asked the producer for more, not answered yet */
     hxc__exchange_done_cb cb;
     void *arg;
 };
@@ -92,20 +92,20 @@ struct hxc__conn {
     const hxc__conn_proto *proto;
     uint64_t id;
     enum cstate state;
-    int negotiating;     /* counted in o->negotiating until the protocol is known */
-    int idle;            /* in pool->idle_lru */
-    double idle_since;   /* when it last became idle */
+    int negotiating;   /* counted in o->negotiating until the protocol is known */
+    int idle;          /* in pool->idle_lru */
+    double idle_since; /* when it last became idle */
     int closing;
-    int read_paused;     /* HTTP/1.1 back-pressure from a streamed body */
+    int read_paused;       /* HTTP/1.1 back-pressure from a streamed body */
     uint32_t goaway_error; /* HTTP/2: error code of a GOAWAY received, 0 if none or NO_ERROR */
     hxc__list exchanges;
     unsigned nexchanges;
     hxc__exchange *bound; /* the exchange that opened it, while connecting */
     hxc__timer idle_timer;
-    hxc__timer ping_timer;  /* HTTP/2 health check while idle */
+    hxc__timer ping_timer; /* HTTP/2 health check while idle */
     int ping_outstanding;
     hxc__defer flush_task;
-    unsigned requests;   /* exchanges started on it */
+    unsigned requests; /* exchanges started on it */
     const char *version;
     hxc__transport_times tt;
     hxc__buf scratch;
@@ -133,13 +133,13 @@ struct hxc__pool {
     hxc__pool_config cfg;
     hxc__tls_ctx *tls;
     hxc__list buckets[HXC__POOL_BUCKETS];
-    hxc__list waiting;  /* origins with queued exchanges, FIFO */
+    hxc__list waiting; /* origins with queued exchanges, FIFO */
     hxc__list idle_lru;
     hxc__defer dispatch;
     unsigned nconns, nidle, nqueued, nactive;
     uint64_t next_conn_id;
     hxc_client_stats stats;
-    hxc__exchange *spare;   /* freed exchanges kept for reuse (no malloc per request) */
+    hxc__exchange *spare; /* freed exchanges kept for reuse (no malloc per request) */
     unsigned nspare;
 };
 

@@ -85,8 +85,8 @@ static int on_status_complete(llhttp_t *p)
         const char *version = p->http_major == 1 && p->http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
         if (p->http_major != 1)
             return set_err(h, HXC_EPROTO_REMOTE, "unsupported HTTP version in status line");
-        int rv = h->ev->on_status(h->ud, status, (const char *)h->value.data, h->value.len,
-                                  version);
+        int rv =
+            h->ev->on_status(h->ud, status, (const char *)h->value.data, h->value.len, version);
         if (rv != 0)
             return set_err(h, rv, "response rejected at the status line");
     }
@@ -340,8 +340,8 @@ static int encode(hxc__buf *out, const char *method, const char *target, const c
 }
 
 int hxc__h1_encode_request(hxc__buf *out, const char *method, const char *target,
-                           const char *authority, const struct hxc_headers *headers,
-                           int has_body, size_t body_len, const char *ua)
+                           const char *authority, const struct hxc_headers *headers, int has_body,
+                           size_t body_len, const char *ua)
 {
     return encode(out, method, target, authority, headers, has_body, body_len, 0, ua);
 }

@@ -40,17 +40,17 @@ typedef struct hxc__h1 {
     const hxc__h1_events *ev;
     void *ud;
     hxc__h1_limits limits;
-    hxc__buf name, value;  /* the field being assembled (llhttp may split it) */
+    hxc__buf name, value; /* the field being assembled (llhttp may split it) */
     int in_value;
     int head_request;
-    int interim;           /* the current message is a 1xx */
+    int interim; /* the current message is a 1xx */
     int in_trailers;
-    int started;           /* a byte of the response arrived */
+    int started; /* a byte of the response arrived */
     int complete;
     int keep_alive;
     size_t header_bytes;
     unsigned header_count;
-    int err;               /* hxc error set by a callback or a limit */
+    int err; /* hxc error set by a callback or a limit */
     const char *detail;
 } hxc__h1;
 
@@ -81,8 +81,8 @@ static inline int hxc__h1_keep_alive(const hxc__h1 *h) { return h->complete && h
  * sent or the method implies one. 0 or HXC_ENOMEM.
  */
 int hxc__h1_encode_request(hxc__buf *out, const char *method, const char *target,
-                           const char *authority, const struct hxc_headers *headers,
-                           int has_body, size_t body_len, const char *ua);
+                           const char *authority, const struct hxc_headers *headers, int has_body,
+                           size_t body_len, const char *ua);
 /** Like hxc__h1_encode_request, for a body of unknown length: chunked. */
 int hxc__h1_encode_request_chunked(hxc__buf *out, const char *method, const char *target,
                                    const char *authority, const struct hxc_headers *headers,

@@ -25,20 +25,20 @@ typedef struct stream {
     int (*read)(void *sud, uint8_t *buf, size_t len, size_t *n, int *eof);
     size_t header_bytes;
     unsigned header_count;
-    int got_final;   /* a final (non-1xx) HEADERS arrived */
+    int got_final; /* a final (non-1xx) HEADERS arrived */
     int in_trailers;
-    int err;         /* set by a callback: reset the stream with it */
+    int err; /* set by a callback: reset the stream with it */
     const char *detail;
     int closed;
-    int pushed;      /* a promised stream: not one of ours, not counted in `open` */
-    int counted;     /* counted in `open` (until it closes, or is cancelled unsent) */
+    int pushed;                 /* a promised stream: not one of ours, not counted in `open` */
+    int counted;                /* counted in `open` (until it closes, or is cancelled unsent) */
     struct hxc_headers promise; /* the promised request, until on_push */
 } stream;
 
 struct hxc__h2 {
     nghttp2_session *s;
-    stream *streams;      /* all our stream records: freed with the session */
-    stream *spare;        /* freed records kept for reuse */
+    stream *streams; /* all our stream records: freed with the session */
+    stream *spare;   /* freed records kept for reuse */
     unsigned nspare;
     const hxc__h2_events *ev;
     void *ud;
@@ -48,10 +48,26 @@ struct hxc__h2 {
     int dead;
 };
 
-static void *h2_malloc(size_t n, void *ud) { (void)ud; return hxc__malloc(n); }
-static void h2_free(void *p, void *ud) { (void)ud; hxc__free(p); }
-static void *h2_calloc(size_t c, size_t n, void *ud) { (void)ud; return hxc__calloc(c, n); }
-static void *h2_realloc(void *p, size_t n, void *ud) { (void)ud; return hxc__realloc(p, n); }
+static void *h2_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    return hxc__malloc(n);
+}
+static void h2_free(void *p, void *ud)
+{
+    (void)ud;
+    hxc__free(p);
+}
+static void *h2_calloc(size_t c, size_t n, void *ud)
+{
+    (void)ud;
+    return hxc__calloc(c, n);
+}
+static void *h2_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    return hxc__realloc(p, n);
+}
 static nghttp2_mem mem = {NULL, h2_malloc, h2_free, h2_calloc, h2_realloc};
 
 static stream *stream_new(hxc__h2 *h)
@@ -136,8 +152,8 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
     return 0;
 }
 
-static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name,
-                     size_t nl, const uint8_t *value, size_t vl, uint8_t flags, void *ud)
+static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nl,
+                     const uint8_t *value, size_t vl, uint8_t flags, void *ud)
 {
     (void)s;
     (void)flags;
@@ -177,9 +193,9 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     } else if (name[0] == ':') {
         return 0;
     } else if (st->in_trailers) {
-        rv = h->ev->on_trailer ? h->ev->on_trailer(st->sud, (const char *)name, nl,
-                                                   (const char *)value, vl)
-                               : 0;
+        rv = h->ev->on_trailer
+                 ? h->ev->on_trailer(st->sud, (const char *)name, nl, (const char *)value, vl)
+                 : 0;
     } else if (st->got_final) {
         rv = h->ev->on_header(st->sud, (const char *)name, nl, (const char *)value, vl);
     }
@@ -324,8 +340,8 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
     return 0;
 }
 
-static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
-                         uint32_t *flags, nghttp2_data_source *src, void *ud)
+static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *ud)
 {
     (void)s;
     (void)id;
@@ -448,8 +464,8 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
         return HXC_EPROTO_LOCAL;
     size_t count = r->headers ? r->headers->count : 0;
     nghttp2_nv stack[32];
-    nghttp2_nv *nv = count + 7 <= HXC__ARRAY_SIZE(stack) ? stack
-                                                          : hxc__calloc(count + 7, sizeof(*nv));
+    nghttp2_nv *nv =
+        count + 7 <= HXC__ARRAY_SIZE(stack) ? stack : hxc__calloc(count + 7, sizeof(*nv));
     /* Lower-cased names live in one buffer (HTTP/2 field names are lower case). */
     size_t names = 0;
     for (size_t i = 0; i < count; i++)
@@ -519,8 +535,8 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
         nghttp2_data_provider prd;
         prd.source.ptr = st;
         prd.read_callback = read_body;
-        id = nghttp2_submit_request(h->s, NULL, nv, n,
-                                    r->body_len > 0 || r->read ? &prd : NULL, st);
+        id =
+            nghttp2_submit_request(h->s, NULL, nv, n, r->body_len > 0 || r->read ? &prd : NULL, st);
         if (id < 0) {
             stream_free(h, st);
             id = id == NGHTTP2_ERR_NOMEM ? HXC_ENOMEM : HXC_EPROTO_LOCAL;
@@ -574,7 +590,8 @@ unsigned hxc__h2_capacity(const hxc__h2 *h)
 {
     if (h->dead || h->goaway)
         return 0;
-    uint32_t peer = nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    uint32_t peer =
+        nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
     uint32_t cap = h->lim.max_streams && h->lim.max_streams < peer ? h->lim.max_streams : peer;
     /* Stream ids run out at 2^31: a session near the end takes no more. */
     if (nghttp2_session_get_next_stream_id(h->s) > 0x7ffffff0u)
@@ -610,8 +627,8 @@ void hxc__h2_shutdown(hxc__h2 *h)
     if (h->dead || h->goaway)
         return;
     h->goaway = 1;
-    nghttp2_submit_goaway(h->s, NGHTTP2_FLAG_NONE,
-                          nghttp2_session_get_last_proc_stream_id(h->s), NGHTTP2_NO_ERROR, NULL, 0);
+    nghttp2_submit_goaway(h->s, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(h->s),
+                          NGHTTP2_NO_ERROR, NULL, 0);
 }
 
 int hxc__h2_finished(const hxc__h2 *h)

@@ -51,12 +51,12 @@ typedef struct hxc__h2_events {
 } hxc__h2_events;
 
 typedef struct hxc__h2_limits {
-    size_t max_header_bytes;  /* decoded header list of one response */
+    size_t max_header_bytes; /* decoded header list of one response */
     unsigned max_headers;
-    unsigned max_streams;     /* our own cap on concurrent streams */
-    uint32_t stream_window;   /* initial stream receive window */
-    uint32_t conn_window;     /* connection receive window */
-    int enable_push;          /* SETTINGS_ENABLE_PUSH (and room for pushed streams) */
+    unsigned max_streams;   /* our own cap on concurrent streams */
+    uint32_t stream_window; /* initial stream receive window */
+    uint32_t conn_window;   /* connection receive window */
+    int enable_push;        /* SETTINGS_ENABLE_PUSH (and room for pushed streams) */
 } hxc__h2_limits;
 
 /** A request to submit; strings need not outlive the call except `body`. */
@@ -70,7 +70,7 @@ typedef struct hxc__h2_request {
     /* A streamed body instead: fills buf, sets *n and *eof; returns 0, or
      * HXC__H2_DEFER (nothing yet: hxc__h2_resume_body later), or an hxc error. */
     int (*read)(void *sud, uint8_t *buf, size_t len, size_t *n, int *eof);
-    int64_t read_len;       /* its length, or -1 (no content-length) */
+    int64_t read_len; /* its length, or -1 (no content-length) */
 } hxc__h2_request;
 
 #define HXC__H2_DEFER 2

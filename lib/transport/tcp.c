@@ -54,11 +54,11 @@ struct hxc__transport {
     int last_connect_errno;
 
     struct evbuffer *out;
-    hxc__defer kick;       /* starts connecting, or flushes the queue */
+    hxc__defer kick; /* starts connecting, or flushes the queue */
     int read_paused;
     int write_blocked_on_read; /* TLS wants a read before it can write */
     int read_blocked_on_write; /* TLS wants a write before it can read */
-    int *dead_flag;        /* set when freed during a callback */
+    int *dead_flag;            /* set when freed during a callback */
 
     double t0, t_dns, t_connect, t_tls;
     hxc__transport_times times;
@@ -69,17 +69,17 @@ static void start_connect(hxc__transport *t);
 static void update_io(hxc__transport *t);
 
 /* Calls into the owner; returns nonzero if the transport was freed meanwhile. */
-#define GUARDED(t, call)                                                                     \
-    ({                                                                                       \
-        int dead_ = 0;                                                                       \
-        int *prev_ = (t)->dead_flag;                                                         \
-        (t)->dead_flag = &dead_;                                                             \
-        call;                                                                                \
-        if (!dead_)                                                                          \
-            (t)->dead_flag = prev_;                                                          \
-        else if (prev_)                                                                      \
-            *prev_ = 1;                                                                      \
-        dead_;                                                                               \
+#define GUARDED(t, call)                                                                           \
+    ({                                                                                             \
+        int dead_ = 0;                                                                             \
+        int *prev_ = (t)->dead_flag;                                                               \
+        (t)->dead_flag = &dead_;                                                                   \
+        call;                                                                                      \
+        if (!dead_)                                                                                \
+            (t)->dead_flag = prev_;                                                                \
+        else if (prev_)                                                                            \
+            *prev_ = 1;                                                                            \
+        dead_;                                                                                     \
     })
 
 static void close_fd(hxc__transport *t)

@@ -101,8 +101,8 @@ int hxc__tls_ctx_new(hxc__tls_ctx **out, const hxc__tls_opts *o, char *detail, s
     }
     SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(c->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-                                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                                 SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_verify(c->ctx, o->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
     int ok;
     if (o->ca_file != NULL || o->ca_path != NULL)
@@ -155,8 +155,7 @@ SSL *hxc__tls_ssl_new(hxc__tls_ctx *c, int fd, const char *host, const unsigned 
     int is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
     if (!c->insecure) {
         X509_VERIFY_PARAM *param = SSL_get0_param(ssl);
-        int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
-                       : SSL_set1_host(ssl, host);
+        int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host) : SSL_set1_host(ssl, host);
         if (!is_ip)
             X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
         if (ok != 1) {
@@ -176,15 +175,15 @@ int hxc__tls_error(SSL *ssl, int ret, int fallback, char *detail, size_t dlen)
     int e = SSL_get_error(ssl, ret);
     long vr = SSL_get_verify_result(ssl);
     if (vr != X509_V_OK && !SSL_is_init_finished(ssl)) {
-        snprintf(detail, dlen, "certificate verify failed: %s",
-                 X509_verify_cert_error_string(vr));
+        snprintf(detail, dlen, "certificate verify failed: %s", X509_verify_cert_error_string(vr));
         ERR_clear_error();
         return HXC_ETLS_VERIFY;
     }
     unsigned long code = ERR_peek_last_error();
     if (e == SSL_ERROR_SYSCALL && code == 0) {
         int err = errno;
-        snprintf(detail, dlen, "%s", ret == 0 || err == 0 ? "connection closed by peer" : strerror(err));
+        snprintf(detail, dlen, "%s",
+                 ret == 0 || err == 0 ? "connection closed by peer" : strerror(err));
     } else if (code != 0) {
         char buf[256];
         ERR_error_string_n(code, buf, sizeof(buf));

@@ -37,9 +37,9 @@ typedef struct hxc__transport_handler {
 } hxc__transport_handler;
 
 typedef struct hxc__endpoint {
-    const char *host;      /* name or IP literal (no brackets) */
+    const char *host; /* name or IP literal (no brackets) */
     uint16_t port;
-    hxc__tls_ctx *tls;     /* NULL for cleartext */
+    hxc__tls_ctx *tls;         /* NULL for cleartext */
     const unsigned char *alpn; /* wire-format ALPN list offered, or NULL */
     size_t alpn_len;
 } hxc__endpoint;

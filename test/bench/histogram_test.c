@@ -111,10 +111,11 @@ static void test_merge_and_json(void **state)
     assert_memory_equal(a->counts, all->counts, sizeof(all->counts));
     free(buf);
     /* Malformed input is refused and changes nothing. */
-    const char *bad[] = {"", "{\"total\":1}",
-                         ("{\"total\":2,\"min\":1,\"max\":1,\"sum\":2,"
-                          "\"sumsq\":2,\"buckets\":[[1,1]]}"),
-                         "{\"total\":1,\"min\":1,\"max\":1,\"sum\":1,\"sumsq\":1,\"buckets\":[[999999,1]]}"};
+    const char *bad[] = {
+        "", "{\"total\":1}",
+        ("{\"total\":2,\"min\":1,\"max\":1,\"sum\":2,"
+         "\"sumsq\":2,\"buckets\":[[1,1]]}"),
+        "{\"total\":1,\"min\":1,\"max\":1,\"sum\":1,\"sumsq\":1,\"buckets\":[[999999,1]]}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint64_t before = m->total;
         const char *q = bad[i];

@@ -71,8 +71,8 @@ static void test_head_and_reuse(void **state)
     size_t len;
     hxc_response_body(hxc_future_response(f), &len);
     assert_int_equal(len, 0);
-    assert_string_equal(hxc_headers_get(hxc_response_headers(hxc_future_response(f)),
-                                        "Content-Length"), "1000");
+    assert_string_equal(
+        hxc_headers_get(hxc_response_headers(hxc_future_response(f)), "Content-Length"), "1000");
     uint64_t id = hxc_response_connection_id(hxc_future_response(f));
     hxc_future *g = itest_fetch(t.client, "GET", itest_url(&srv, 0, "/bytes/10"), NULL);
     itest_assert_ok(g, 200);

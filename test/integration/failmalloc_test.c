@@ -71,7 +71,8 @@ static long one_run(int h2)
     outcome o = {0, 0, 0};
     int sent = 0;
     if (hxc_client_open(&c, base, &cfg) == 0) {
-        const char *paths[] = {"/bytes/5000", "/chunked/3000?chunk=500&trailer=1", "/repeat-header"};
+        const char *paths[] = {"/bytes/5000", "/chunked/3000?chunk=500&trailer=1",
+                               "/repeat-header"};
         for (int i = 0; i < 3; i++) {
             hxc_request *req = NULL;
             int rv = hxc_request_new(&req, "GET", itest_url(&srv, 0, paths[i]));

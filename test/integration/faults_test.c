@@ -71,9 +71,11 @@ static void test_header_limits(void **state)
     expect_then_ok(&t, "GET", "/bad/huge-header?n=100000", HXC_EHEADERS_TOO_LARGE);
     expect_then_ok(&t, "GET", "/bad/many-headers?n=500", HXC_EHEADERS_TOO_LARGE);
     /* Within the limits: fine. */
-    hxc_future *f = itest_fetch(t.client, "GET", itest_url(&srv, 0, "/headers?n=50&size=100"), NULL);
+    hxc_future *f =
+        itest_fetch(t.client, "GET", itest_url(&srv, 0, "/headers?n=50&size=100"), NULL);
     itest_assert_ok(f, 200);
-    assert_int_equal(hxc_headers_count_of(hxc_response_headers(hxc_future_response(f)), "X-H-7"), 1);
+    assert_int_equal(hxc_headers_count_of(hxc_response_headers(hxc_future_response(f)), "X-H-7"),
+                     1);
     hxc_future_free(f);
     itest_close(&t);
 }
@@ -86,7 +88,7 @@ static void test_body_limit(void **state)
     cfg.max_response_body_bytes = 10000;
     itest t;
     itest_open(&t, &cfg);
-    expect_then_ok(&t, "GET", "/bytes/10001", HXC_EBODY_TOO_LARGE);         /* by Content-Length */
+    expect_then_ok(&t, "GET", "/bytes/10001", HXC_EBODY_TOO_LARGE); /* by Content-Length */
     expect_then_ok(&t, "GET", "/chunked/20000?chunk=1000", HXC_EBODY_TOO_LARGE); /* while reading */
     hxc_future *f = itest_fetch(t.client, "GET", itest_url(&srv, 0, "/bytes/10000"), NULL);
     itest_assert_ok(f, 200);
@@ -120,22 +122,22 @@ static void test_read_and_total_timeouts(void **state)
     (void)state;
     itest t;
     itest_open(&t, NULL);
-    hxc_future *f = start_with_timeout(&t, "GET", itest_url(&srv, 0, "/hang"),
-                                       HXC_TIMEOUT_READ, 0.3, NULL, 0);
+    hxc_future *f =
+        start_with_timeout(&t, "GET", itest_url(&srv, 0, "/hang"), HXC_TIMEOUT_READ, 0.3, NULL, 0);
     assert_int_equal(hxc_future_wait(f), HXC_ETIMEOUT_READ);
     itest_assert_err(f, HXC_ETIMEOUT_READ);
     hxc_future_free(f);
     /* A slow drip keeps each read under the read timeout: only the deadline catches it. */
-    f = start_with_timeout(&t, "GET", itest_url(&srv, 0, "/drip?n=1000&ms=50"),
-                           HXC_TIMEOUT_TOTAL, 0.5, NULL, 0);
+    f = start_with_timeout(&t, "GET", itest_url(&srv, 0, "/drip?n=1000&ms=50"), HXC_TIMEOUT_TOTAL,
+                           0.5, NULL, 0);
     assert_int_equal(hxc_future_wait(f), HXC_ETIMEOUT_TOTAL);
     hxc_timings tm;
     hxc_response_timings(hxc_future_response(f), &tm);
     assert_true(tm.total >= 0.45 && tm.total < 5);
     hxc_future_free(f);
     /* Headers then a stall mid-body: read timeout. */
-    f = start_with_timeout(&t, "GET", itest_url(&srv, 0, "/hang-body?n=1000"),
-                           HXC_TIMEOUT_READ, 0.3, NULL, 0);
+    f = start_with_timeout(&t, "GET", itest_url(&srv, 0, "/hang-body?n=1000"), HXC_TIMEOUT_READ,
+                           0.3, NULL, 0);
     assert_int_equal(hxc_future_wait(f), HXC_ETIMEOUT_READ);
     assert_int_equal(hxc_response_status(hxc_future_response(f)), 200);
     hxc_future_free(f);
@@ -153,8 +155,8 @@ static void test_write_timeout(void **state)
     size_t n = 64u << 20; /* far more than the socket buffers hold */
     char *big = calloc(1, n);
     assert_non_null(big);
-    hxc_future *f = start_with_timeout(&t, "POST", itest_url(&srv, 0, "/noread"),
-                                       HXC_TIMEOUT_WRITE, 0.5, big, n);
+    hxc_future *f = start_with_timeout(&t, "POST", itest_url(&srv, 0, "/noread"), HXC_TIMEOUT_WRITE,
+                                       0.5, big, n);
     assert_int_equal(hxc_future_wait(f), HXC_ETIMEOUT_WRITE);
     hxc_future_free(f);
     free(big);
@@ -174,8 +176,8 @@ static void test_pool_timeout(void **state)
     itest t;
     itest_open(&t, &cfg);
     hxc_future *busy = itest_start(t.client, "GET", itest_url(&srv, 0, "/delay/1000"), NULL);
-    hxc_future *f = start_with_timeout(&t, "GET", itest_url(&srv, 0, "/hello"),
-                                       HXC_TIMEOUT_POOL, 0.2, NULL, 0);
+    hxc_future *f =
+        start_with_timeout(&t, "GET", itest_url(&srv, 0, "/hello"), HXC_TIMEOUT_POOL, 0.2, NULL, 0);
     assert_int_equal(hxc_future_wait(f), HXC_ETIMEOUT_POOL);
     assert_false(hxc_future_done(busy));
     hxc_future_free(f);

@@ -187,7 +187,7 @@ static void test_exact_connections_and_streams(void **state)
     assert_int_equal(testsrv_start(&s, NULL), 0);
     hxc_client_config cfg;
     h2c_config(&cfg);
-    cfg.exact_connections = 4;           /* h2load -c 4 */
+    cfg.exact_connections = 4;             /* h2load -c 4 */
     cfg.http2_max_concurrent_streams = 10; /* h2load -m 10 */
     itest t;
     itest_open(&t, &cfg);
@@ -400,7 +400,8 @@ static void test_h2_header_limits(void **state)
     f = h2_fetch_path(&t, &s, "/headers?n=20&size=100");
     itest_assert_ok(f, 200);
     assert_string_equal(hxc_response_http_version(hxc_future_response(f)), "HTTP/2");
-    assert_int_equal(hxc_headers_count_of(hxc_response_headers(hxc_future_response(f)), "x-h-19"), 1);
+    assert_int_equal(hxc_headers_count_of(hxc_response_headers(hxc_future_response(f)), "x-h-19"),
+                     1);
     hxc_future_free(f);
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);

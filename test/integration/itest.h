@@ -77,24 +77,24 @@ static inline hxc_future *itest_fetch(hxc_client *c, const char *method, const c
 }
 
 /** Asserts that a finished future succeeded with `status`. */
-#define itest_assert_ok(f, st)                                                                \
-    do {                                                                                     \
-        hxc_response *r_ = hxc_future_response(f);                                           \
-        if (hxc_future_error(f) != 0)                                                        \
-            fail_msg("%s: %s (%s)", hxc_response_url(r_), hxc_error_name(hxc_future_error(f)), \
-                     hxc_response_error_detail(r_));                                         \
-        assert_int_equal(hxc_response_status(r_), (st));                                     \
+#define itest_assert_ok(f, st)                                                                     \
+    do {                                                                                           \
+        hxc_response *r_ = hxc_future_response(f);                                                 \
+        if (hxc_future_error(f) != 0)                                                              \
+            fail_msg("%s: %s (%s)", hxc_response_url(r_), hxc_error_name(hxc_future_error(f)),     \
+                     hxc_response_error_detail(r_));                                               \
+        assert_int_equal(hxc_response_status(r_), (st));                                           \
     } while (0)
 
 /** Asserts that a finished future failed with exactly `err`. */
-#define itest_assert_err(f, err)                                                              \
-    do {                                                                                     \
-        hxc_response *r_ = hxc_future_response(f);                                           \
-        if (hxc_future_error(f) != (err))                                                    \
-            fail_msg("%s: expected %s, got %s (%s), status %d", hxc_response_url(r_),        \
-                     hxc_error_name(err), hxc_error_name(hxc_future_error(f)),               \
-                     hxc_response_error_detail(r_), hxc_response_status(r_));                \
-        assert_true(hxc_response_error_detail(r_)[0] != '\0');                               \
+#define itest_assert_err(f, err)                                                                   \
+    do {                                                                                           \
+        hxc_response *r_ = hxc_future_response(f);                                                 \
+        if (hxc_future_error(f) != (err))                                                          \
+            fail_msg("%s: expected %s, got %s (%s), status %d", hxc_response_url(r_),              \
+                     hxc_error_name(err), hxc_error_name(hxc_future_error(f)),                     \
+                     hxc_response_error_detail(r_), hxc_response_status(r_));                      \
+        assert_true(hxc_response_error_detail(r_)[0] != '\0');                                     \
     } while (0)
 
 /* Counting responses of a burst: ok means 200, and the version and body length
@@ -159,18 +159,18 @@ static inline void itest_burst(itest *t, const char *url, int n, itest_counter *
 }
 
 /* One test server for a whole group: `srv`, with cmocka group setup/teardown. */
-#define ITEST_SERVER_FIXTURE                                                                  \
-    static testsrv srv;                                                                      \
-    static int setup(void **state)                                                           \
-    {                                                                                        \
-        (void)state;                                                                         \
-        return testsrv_start(&srv, NULL);                                                    \
-    }                                                                                        \
-    static int teardown(void **state)                                                        \
-    {                                                                                        \
-        (void)state;                                                                         \
-        testsrv_stop(&srv);                                                                  \
-        return 0;                                                                            \
+#define ITEST_SERVER_FIXTURE                                                                       \
+    static testsrv srv;                                                                            \
+    static int setup(void **state)                                                                 \
+    {                                                                                              \
+        (void)state;                                                                               \
+        return testsrv_start(&srv, NULL);                                                          \
+    }                                                                                              \
+    static int teardown(void **state)                                                              \
+    {                                                                                              \
+        (void)state;                                                                               \
+        testsrv_stop(&srv);                                                                        \
+        return 0;                                                                                  \
     }
 
 static inline char *itest_url(const testsrv *s, int tls, const char *path)

@@ -77,9 +77,9 @@ static void stream_big(int h2, size_t n, int pause)
     hxc_client_config cfg;
     hxc_client_config_init(&cfg);
     cfg.http2_prior_knowledge = h2;
-    cfg.http2_stream_window = 65535;      /* small windows: the pause must hold the server */
+    cfg.http2_stream_window = 65535; /* small windows: the pause must hold the server */
     cfg.http2_connection_window = 65535 * 4;
-    cfg.max_response_body_bytes = 0;      /* streamed: no buffer to cap */
+    cfg.max_response_body_bytes = 0; /* streamed: no buffer to cap */
     itest t;
     itest_open(&t, &cfg);
     sink s;
@@ -185,10 +185,10 @@ static void test_abort_from_body_callback(void **state)
 
 typedef struct producer {
     size_t total, sent, piece;
-    int pause_first;   /* return HXC_PAUSE once, resumed by a timer */
+    int pause_first; /* return HXC_PAUSE once, resumed by a timer */
     int paused_once;
-    int fail_at;       /* return an error after this many bytes (0: never) */
-    int overrun;       /* produce more than announced */
+    int fail_at; /* return an error after this many bytes (0: never) */
+    int overrun; /* produce more than announced */
     hxc_request *req;
     struct event *timer;
 } producer;
@@ -243,7 +243,8 @@ static void upload(int h2, int known_length, int pause, int fail_at, int overrun
     p.timer = evtimer_new(t.base, resume_body, &p);
     hxc_request *req;
     assert_int_equal(hxc_request_new(&req, "POST", itest_url(&srv, 0, "/echo")), 0);
-    assert_int_equal(hxc_request_set_body_producer(req, produce, known_length ? 300000 : -1, &p), 0);
+    assert_int_equal(hxc_request_set_body_producer(req, produce, known_length ? 300000 : -1, &p),
+                     0);
     hxc_future *f = hxc_client_request(t.client, req);
     int err = hxc_future_wait(f);
     event_free(p.timer);
@@ -294,7 +295,7 @@ static void test_upload_failures(void **state)
     (void)state;
     upload(0, 0, 0, 50000, 0, HXC_ECANCELLED); /* the producer's own error */
     upload(1, 0, 0, 50000, 0, HXC_ECANCELLED);
-    upload(0, 1, 0, 0, 1, HXC_EINVAL);         /* more than announced */
+    upload(0, 1, 0, 0, 1, HXC_EINVAL); /* more than announced */
     upload(1, 1, 0, 0, 1, HXC_EINVAL);
 }
 

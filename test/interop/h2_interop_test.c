@@ -7,8 +7,8 @@
 #include "interop.h"
 
 #define NGHTTPD "/usr/sbin/nghttpd"
-#define NGINX "/usr/sbin/nginx"
-#define H2O "/usr/bin/h2o"
+#define NGINX   "/usr/sbin/nginx"
+#define H2O     "/usr/bin/h2o"
 
 static interop_proc nghttpd_c, nghttpd_tls, nghttpd_small, nginx, h2o;
 static int p_c, p_tls, p_small, p_nginx_h2, p_nginx_h1, p_h2o_tls, p_h2o_c;
@@ -118,7 +118,8 @@ static int setup(void **state)
         interop_write_file(www, "small.txt", "small\n", 6) != 0)
         return -1;
     chmod(www, 0755);
-    if (start_nghttpd(&nghttpd_c, &p_c, 0, "1000") || start_nghttpd(&nghttpd_tls, &p_tls, 1, "100") ||
+    if (start_nghttpd(&nghttpd_c, &p_c, 0, "1000") ||
+        start_nghttpd(&nghttpd_tls, &p_tls, 1, "100") ||
         start_nghttpd(&nghttpd_small, &p_small, 0, "10")) {
         fprintf(stderr, "nghttpd did not start (run `make deps`)\n");
         return -1;

@@ -55,8 +55,8 @@ static int setup(void **state)
              "    location = /moved { return 301 /big.bin; }\n"
              "  }\n"
              "}\n",
-             nginx.dir, nginx.dir, nginx.dir, nginx.dir, nginx.dir, nginx.dir, nginx.dir,
-             http_port, https_port, certs, certs, nginx.dir);
+             nginx.dir, nginx.dir, nginx.dir, nginx.dir, nginx.dir, nginx.dir, nginx.dir, http_port,
+             https_port, certs, certs, nginx.dir);
     if (interop_write_file(nginx.dir, "nginx.conf", conf, strlen(conf)) != 0)
         return -1;
     char www[300];
@@ -131,8 +131,8 @@ static void static_files(int tls)
 
     f = itest_fetch(t.client, "GET", url(tls, "/moved"), NULL);
     itest_assert_ok(f, 301); /* redirects are not followed yet: returned as they are */
-    assert_non_null(strstr(hxc_headers_get(hxc_response_headers(hxc_future_response(f)),
-                                           "location"), "/big.bin"));
+    assert_non_null(strstr(
+        hxc_headers_get(hxc_response_headers(hxc_future_response(f)), "location"), "/big.bin"));
     hxc_future_free(f);
 
     f = itest_fetch(t.client, "GET", url(tls, "/text"), NULL);

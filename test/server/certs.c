@@ -41,8 +41,8 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *san, int is_ca
     X509_gmtime_adj(X509_getm_notAfter(x), to_days * 86400L);
     X509_set_pubkey(x, key);
     X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"hxc tests", -1,
-                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"hxc tests", -1, -1,
+                               0);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
     X509 *iss = issuer ? issuer : x;
     X509_set_issuer_name(x, X509_get_subject_name(iss));
@@ -107,7 +107,6 @@ int ts_make_certs(const char *dir)
     rv = 0;
 out:
     X509_free(ca), X509_free(c1), X509_free(c2), X509_free(c3), X509_free(c4);
-    EVP_PKEY_free(cak), EVP_PKEY_free(k1), EVP_PKEY_free(k2), EVP_PKEY_free(k3),
-        EVP_PKEY_free(k4);
+    EVP_PKEY_free(cak), EVP_PKEY_free(k1), EVP_PKEY_free(k2), EVP_PKEY_free(k3), EVP_PKEY_free(k4);
     return rv;
 }

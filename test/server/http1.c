@@ -101,18 +101,30 @@ static int is_head(conn *c) { return c->parser.method == HTTP_HEAD; }
 static const char *reason_for(int code)
 {
     switch (code) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Status";
     }
 }
 
@@ -211,8 +223,9 @@ static void route_chunked(conn *c, long n, long chunk, int trailer)
 {
     if (chunk <= 0)
         chunk = 1000;
-    evbuffer_add_printf(out(c), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
-                                "Content-Type: text/plain\r\n%s\r\n",
+    evbuffer_add_printf(out(c),
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                        "Content-Type: text/plain\r\n%s\r\n",
                         trailer ? "Trailer: X-Trailer, X-Sum\r\n" : "");
     if (!is_head(c)) {
         char *b = malloc((size_t)n + 1);
@@ -403,14 +416,17 @@ static void route(conn *c)
         raw_close(c, b, (size_t)n);
         free(b);
     } else if (!strcmp(path, "/interim")) {
-        evbuffer_add_printf(out(c), "HTTP/1.1 100 Continue\r\n\r\n"
-                                    "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n");
+        evbuffer_add_printf(out(c),
+                            "HTTP/1.1 100 Continue\r\n\r\n"
+                            "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n");
         respond_text(c, 200, "hello\n");
     } else if (!strcmp(path, "/headers")) {
         route_headers(c, query(u, "n", 10), query(u, "size", 10));
     } else if (!strcmp(path, "/repeat-header")) {
-        respond(c, 200, "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nSet-Cookie: c=3\r\n"
-                        "X-Multi: one\r\nx-multi: two\r\n", "ok\n", 3);
+        respond(c, 200,
+                "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nSet-Cookie: c=3\r\n"
+                "X-Multi: one\r\nx-multi: two\r\n",
+                "ok\n", 3);
     } else if (!strcmp(path, "/drop")) {
         conn_free(c);
     } else if (!strcmp(path, "/noread")) {
@@ -438,7 +454,8 @@ static void route(conn *c)
     } else if (!strcmp(path, "/gzip")) {
         route_gzip(c);
     } else if (!strcmp(path, "/bad/chunk-size")) {
-        const char *r = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
+        const char *r =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n";
         raw_close(c, r, strlen(r));
     } else if (!strcmp(path, "/bad/cl-conflict")) {
         const char *r = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!";
@@ -588,7 +605,8 @@ static void process(conn *c)
             return;
         }
         if (!c->srv->quiet)
-            fprintf(stderr, "hxc-testserver: bad request: %s\n", llhttp_get_error_reason(&c->parser));
+            fprintf(stderr, "hxc-testserver: bad request: %s\n",
+                    llhttp_get_error_reason(&c->parser));
         evbuffer_drain(in, len);
         c->busy = 1;
         c->close_after = 1;

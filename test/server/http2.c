@@ -37,11 +37,11 @@ typedef struct h2stream {
     char method[16];
     char path[1024];
     char authority[256];
-    char *hdrs;        /* "name: value\n" lines for /echo */
+    char *hdrs; /* "name: value\n" lines for /echo */
     size_t hdrs_len;
     char *body;
     size_t body_len;
-    char *out;         /* response body */
+    char *out; /* response body */
     size_t out_len, out_off;
     int trailers;
     struct event *timer;
@@ -112,8 +112,7 @@ static void respond(h2stream *st, int status, const char *body, size_t len)
     }
     nghttp2_data_provider prd = {{.ptr = st}, read_out};
     int with_body = (st->out_len > 0 || st->trailers) && !head;
-    nghttp2_submit_response(st->hc->s, st->id, hdrs, st->trailers ? 1 : 3,
-                            with_body ? &prd : NULL);
+    nghttp2_submit_response(st->hc->s, st->id, hdrs, st->trailers ? 1 : 3, with_body ? &prd : NULL);
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
@@ -254,7 +253,7 @@ static void route(h2stream *st)
         nghttp2_nv *nv = calloc((size_t)n + 1, sizeof(*nv));
         char *v = malloc((size_t)size + 1);
         memset(v, 'v', (size_t)size);
-        char (*names)[32] = calloc((size_t)n + 1, 32);
+        char(*names)[32] = calloc((size_t)n + 1, 32);
         nv[0] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)"200", 7, 3, 0};
         for (long i = 0; i < n; i++) {
             snprintf(names[i], 32, "x-h-%ld", i);
@@ -267,8 +266,8 @@ static void route(h2stream *st)
         free(names);
     } else if (!strcmp(path, "/settings")) {
         /* A mid-session change of our stream limit. */
-        nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
-                                        (uint32_t)num(qparam(st->path, "max"), 100)}};
+        nghttp2_settings_entry iv[] = {
+            {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, (uint32_t)num(qparam(st->path, "max"), 100)}};
         nghttp2_submit_settings(hc->s, NGHTTP2_FLAG_NONE, iv, 1);
         respond(st, 200, "settings\n", 9);
     } else if (!strcmp(path, "/goaway")) {
@@ -327,7 +326,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
         snprintf(st->authority, sizeof(st->authority), "%.*s", (int)vl, v);
     if (n[0] != ':' || (nl == 10 && !memcmp(n, ":authority", 10))) {
         st->hdrs = realloc(st->hdrs, st->hdrs_len + nl + vl + 4);
-        st->hdrs_len += (size_t)sprintf(st->hdrs + st->hdrs_len, "%.*s: %.*s\n", (int)nl, n, (int)vl, v);
+        st->hdrs_len +=
+            (size_t)sprintf(st->hdrs + st->hdrs_len, "%.*s: %.*s\n", (int)nl, n, (int)vl, v);
     }
     return 0;
 }

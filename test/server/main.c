@@ -104,10 +104,9 @@ static struct evconnlistener *listen_on(const char *host, int port, int tls, int
             return NULL;
         len = sizeof(*a);
     }
-    struct evconnlistener *l =
-        evconnlistener_new_bind(srv.base, on_accept, tls ? (void *)&srv : NULL,
-                                LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, 4096,
-                                (struct sockaddr *)&ss, (int)len);
+    struct evconnlistener *l = evconnlistener_new_bind(
+        srv.base, on_accept, tls ? (void *)&srv : NULL, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
+        4096, (struct sockaddr *)&ss, (int)len);
     if (l == NULL)
         return NULL;
     struct sockaddr_storage got;

@@ -16,17 +16,17 @@
 typedef struct ts_server {
     struct event_base *base;
     SSL_CTX *ssl_ctx;
-    long drop_after;    /* --drop-request-after K, or -1 */
+    long drop_after; /* --drop-request-after K, or -1 */
     int quiet;
-    long connections;  /* stats since start or /stats/reset */
+    long connections; /* stats since start or /stats/reset */
     long tls_connections;
     long requests;
     long open_conns;
-    long goaways;         /* HTTP/2 GOAWAY frames received from clients */
+    long goaways;          /* HTTP/2 GOAWAY frames received from clients */
     long max_open_streams; /* HTTP/2: most streams open at once on one connection */
     long pushes;           /* HTTP/2 pushes promised */
-    long h2_max_streams;  /* SETTINGS_MAX_CONCURRENT_STREAMS we announce */
-    long h2_goaway_after; /* GOAWAY after this many streams of a connection (0: never) */
+    long h2_max_streams;   /* SETTINGS_MAX_CONCURRENT_STREAMS we announce */
+    long h2_goaway_after;  /* GOAWAY after this many streams of a connection (0: never) */
 } ts_server;
 
 /** Takes over a connected socket (already wrapped in a bufferevent). */

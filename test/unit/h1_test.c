@@ -45,7 +45,10 @@ static int r_done(void *ud)
     ((rec *)ud)->headers_done = 1;
     return 0;
 }
-static int r_body(void *ud, const uint8_t *d, size_t n) { return hxc__buf_append(&((rec *)ud)->body, d, n); }
+static int r_body(void *ud, const uint8_t *d, size_t n)
+{
+    return hxc__buf_append(&((rec *)ud)->body, d, n);
+}
 static int r_trailer(void *ud, const char *n, size_t nl, const char *v, size_t vl)
 {
     return hxc__headers_add(&((rec *)ud)->trailers, n, nl, v, vl);
@@ -56,8 +59,8 @@ static const hxc__h1_events events = {r_status, r_header, r_done, r_body, r_trai
 typedef struct run {
     rec r;
     hxc__h1 h;
-    int rv;       /* result of the last feed, or of eof when asked */
-    size_t used;  /* bytes the final feed took */
+    int rv;      /* result of the last feed, or of eof when asked */
+    size_t used; /* bytes the final feed took */
 } run;
 
 static void run_free(run *x)
@@ -91,13 +94,13 @@ static void feed(run *x, const char *s, size_t len, size_t step, int head, int e
         x->rv = hxc__h1_eof(&x->h);
 }
 
-#define FEED_BOTH(x, s, head, eof, lim, check)                                               \
-    do {                                                                                     \
-        for (size_t step_ = 0; step_ <= 1; step_++) {                                        \
-            feed(x, s, sizeof(s) - 1, step_, head, eof, lim);                                \
-            check;                                                                           \
-            run_free(x);                                                                     \
-        }                                                                                    \
+#define FEED_BOTH(x, s, head, eof, lim, check)                                                     \
+    do {                                                                                           \
+        for (size_t step_ = 0; step_ <= 1; step_++) {                                              \
+            feed(x, s, sizeof(s) - 1, step_, head, eof, lim);                                      \
+            check;                                                                                 \
+            run_free(x);                                                                           \
+        }                                                                                          \
     } while (0)
 
 static void test_content_length(void **state)
@@ -211,7 +214,8 @@ static void test_leftover_and_keepalive(void **state)
         assert_int_equal(x.rv, 1);
         assert_false(hxc__h1_keep_alive(&x.h));
     });
-    static const char ka10[] = "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n";
+    static const char ka10[] =
+        "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n";
     FEED_BOTH(&x, ka10, 0, 0, NULL, {
         assert_int_equal(x.rv, 1);
         assert_true(hxc__h1_keep_alive(&x.h));
@@ -280,9 +284,10 @@ static void test_limits_and_callback_errors(void **state)
     (void)state;
     hxc__h1_limits lim = {100, 3};
     run x;
-    static const char big[] = "HTTP/1.1 200 OK\r\nX-Big: "
-                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n\r\n";
+    static const char big[] =
+        "HTTP/1.1 200 OK\r\nX-Big: "
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n\r\n";
     FEED_BOTH(&x, big, 0, 0, &lim, assert_int_equal(x.rv, HXC_EHEADERS_TOO_LARGE));
     static const char many[] = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n";
     FEED_BOTH(&x, many, 0, 0, &lim, assert_int_equal(x.rv, HXC_EHEADERS_TOO_LARGE));
@@ -300,7 +305,8 @@ static void test_limits_and_callback_errors(void **state)
         size_t used;
         int rv = 0;
         for (size_t i = 0; i < sizeof(three) - 1 && rv == 0; i += step ? 1 : sizeof(three))
-            rv = hxc__h1_feed(&x.h, (const uint8_t *)three + i, step ? 1 : sizeof(three) - 1, &used);
+            rv =
+                hxc__h1_feed(&x.h, (const uint8_t *)three + i, step ? 1 : sizeof(three) - 1, &used);
         assert_int_equal(rv, -1000);
         assert_int_equal(hxc__h1_feed(&x.h, (const uint8_t *)"x", 1, &used), -1000);
         run_free(&x);
@@ -339,8 +345,9 @@ static void test_encode_request(void **state)
     hxc__buf b;
     hxc__buf_init(&b);
     assert_int_equal(hxc__h1_encode_request(&b, "GET", "/x?y=1", "h:8080", &h, 0, 0, "ua/1"), 0);
-    assert_string_equal((char *)b.data, "GET /x?y=1 HTTP/1.1\r\nHost: h:8080\r\nUser-Agent: ua/1\r\n"
-                                        "Accept: */*\r\n\r\n");
+    assert_string_equal((char *)b.data,
+                        "GET /x?y=1 HTTP/1.1\r\nHost: h:8080\r\nUser-Agent: ua/1\r\n"
+                        "Accept: */*\r\n\r\n");
     hxc__buf_reset(&b);
     hxc__headers_add(&h, "Host", 4, "other", 5);
     hxc__headers_add(&h, "Accept", 6, "text/html", 9);

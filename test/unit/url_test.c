@@ -168,8 +168,10 @@ static void test_request_body_and_options(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid),           cmocka_unit_test(test_invalid),
-        cmocka_unit_test(test_request_new),     cmocka_unit_test(test_request_headers),
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_request_new),
+        cmocka_unit_test(test_request_headers),
         cmocka_unit_test(test_request_body_and_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
