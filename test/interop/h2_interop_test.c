@@ -117,7 +117,12 @@ static int setup(void **state)
     if (interop_write_file(www, "big.bin", big, sizeof(big)) != 0 ||
         interop_write_file(www, "small.txt", "small\n", 6) != 0)
         return -1;
-    chmod(www, 0755);
+    chmod(www, 0755); /* h2o serves as "nobody": readable whatever the umask */
+    char f[400];
+    snprintf(f, sizeof(f), "%s/big.bin", www);
+    chmod(f, 0644);
+    snprintf(f, sizeof(f), "%s/small.txt", www);
+    chmod(f, 0644);
     if (start_nghttpd(&nghttpd_c, &p_c, 0, "1000") ||
         start_nghttpd(&nghttpd_tls, &p_tls, 1, "100") ||
         start_nghttpd(&nghttpd_small, &p_small, 0, "10")) {
