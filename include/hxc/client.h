@@ -117,7 +117,9 @@ typedef void (*hxc_client_closed_cb)(hxc_client *client, void *user_data);
  * Closes the client gracefully: new requests fail with HXC_ECLIENT_CLOSED,
  * queued and running requests finish (their callbacks run), then every
  * connection is closed and `cb` (may be NULL) runs from the loop, after
- * which the client's memory is freed. Calling it twice returns HXC_EINVAL.
+ * which the client's memory is freed. A streamed response paused by its
+ * consumer (HXC_PAUSE) holds the close until it is resumed, or until
+ * hxc_client_abort(). Calling it twice returns HXC_EINVAL.
  */
 HXC_EXTERN int hxc_client_close(hxc_client *client, hxc_client_closed_cb cb, void *user_data);
 /**
