@@ -233,7 +233,7 @@ static void deliver_cb(hxc__defer *d, void *arg)
         hxc__list_remove(&call->unode);
         call->resp->req->call = NULL;
         stream_deliver(call); /* what the stream still holds goes first */
-        if (call->paused) {
+        if (call->paused && resp->error == 0) {
             hxc__list_insert_tail(&c->held, &call->node); /* until hxc_response_resume */
             continue;
         }

@@ -181,6 +181,45 @@ static void test_abort_from_body_callback(void **state)
     abort_from_callback(1);
 }
 
+static void closed_flag(hxc_client *c, void *ud)
+{
+    (void)c;
+    *(int *)ud = 1;
+}
+
+static void paused_then_abort(const char *path)
+{
+    itest t;
+    itest_open(&t, NULL);
+    sink s;
+    memset(&s, 0, sizeof(s));
+    s.pause_at_first = 1;
+    hxc_future *f = start_stream(&t, itest_url(&srv, 0, path), &s);
+    for (int i = 0; s.paused == NULL && i < 100000; i++)
+        event_base_loop(t.base, EVLOOP_ONCE);
+    assert_non_null(s.paused);
+    int closed = 0;
+    assert_int_equal(hxc_client_close(t.client, closed_flag, &closed), 0);
+    for (int i = 0; i < 200; i++)
+        event_base_loop(t.base, EVLOOP_NONBLOCK);
+    assert_false(closed);            /* the paused stream holds the close */
+    assert_false(hxc_future_done(f));
+    hxc_client_abort(t.client);      /* ends it: what it held is dropped */
+    assert_int_equal(hxc_future_wait(f), HXC_ECANCELLED);
+    hxc_future_free(f);
+    for (int i = 0; !closed && i < 100000; i++)
+        event_base_loop(t.base, EVLOOP_ONCE);
+    assert_true(closed);
+    event_base_free(t.base);
+}
+
+static void test_paused_stream_holds_close_until_abort(void **state)
+{
+    (void)state;
+    paused_then_abort("/bytes/200000"); /* arrives whole while paused: finished, held */
+    paused_then_abort("/hang-body?n=4000000"); /* still in flight when aborted */
+}
+
 /* ---- streamed uploads ---------------------------------------------------- */
 
 typedef struct producer {
@@ -307,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_h2_stream),
         cmocka_unit_test(test_h2_stream_paused),
         cmocka_unit_test(test_abort_from_body_callback),
+        cmocka_unit_test(test_paused_stream_holds_close_until_abort),
         cmocka_unit_test(test_upload_h1),
         cmocka_unit_test(test_upload_h2),
         cmocka_unit_test(test_upload_failures),
