@@ -100,6 +100,8 @@ static void stream_deliver(hxc__call *call)
     if (rv == HXC_PAUSE) {
         call->paused = 1;
         call->unacked += n;
+        if (call->ex != NULL)
+            hxc__pool_paused(c->pool, call->ex, 1);
     } else if (rv < 0) {
         stream_abort(call, rv, "aborted by the body callback");
     } else if (call->ex != NULL) {
@@ -188,8 +190,10 @@ int hxc_response_resume(hxc_response *resp)
         return HXC_EINVAL;
     hxc_client *c = call->client;
     call->paused = 0;
-    if (call->ex != NULL)
+    if (call->ex != NULL) {
+        hxc__pool_paused(c->pool, call->ex, 0);
         hxc__pool_consumed(c->pool, call->ex, call->unacked);
+    }
     call->unacked = 0;
     if (call->finished) { /* it was held: completion can go ahead now */
         hxc__list_remove(&call->node);

@@ -172,6 +172,8 @@ static void timer_cb(hxc__timer *t, void *arg)
 void hxc__pool_phase(hxc__exchange *ex, enum phase ph)
 {
     double now = hxc__now();
+    if (ph == PH_READ && ex->consumer_paused)
+        ph = PH_NONE; /* bytes still arriving while paused do not restart the wait */
     if (ph == ex->phase && hxc__timer_armed(&ex->timer)) {
         ex->phase_since = now; /* activity: the armed timer will notice */
         return;
@@ -681,6 +683,15 @@ void hxc__pool_body_ready(hxc__pool *p, hxc__exchange *ex)
     ex->want_body = 0;
     if (ex->c != NULL && ex->state == X_ACTIVE && ex->c->proto->body_ready)
         ex->c->proto->body_ready(ex->c, ex);
+}
+
+void hxc__pool_paused(hxc__pool *p, hxc__exchange *ex, int paused)
+{
+    (void)p;
+    if (ex->state != X_ACTIVE)
+        return;
+    ex->consumer_paused = paused;
+    hxc__pool_phase(ex, paused ? PH_NONE : PH_READ);
 }
 
 int hxc__pool_replayable(const hxc__exchange *ex)

@@ -61,6 +61,12 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
 void hxc__pool_cancel(hxc__pool *p, hxc__exchange *ex, int err, const char *detail);
 /** A streamed upload has new data in resp->up (or reached its end). */
 void hxc__pool_body_ready(hxc__pool *p, hxc__exchange *ex);
+/**
+ * The consumer of a streamed body paused (1) or resumed (0): while paused the
+ * read timeout does not run (the silence is ours, not the server's); the
+ * total deadline still does.
+ */
+void hxc__pool_paused(hxc__pool *p, hxc__exchange *ex, int paused);
 /** The consumer of a streamed body took `n` more bytes: credit the flow. */
 void hxc__pool_consumed(hxc__pool *p, hxc__exchange *ex, size_t n);
 /** Ends every exchange with `err` and closes every connection. */

@@ -45,13 +45,14 @@ struct hxc__exchange {
     int got_bytes;
     int written;
     int fresh_only;
-    int pushed;        /* a server push: never retried */
-    int streaming;     /* body goes to the consumer, not kept */
-    int head_cb;       /* the consumer wants the head as soon as it is in */
-    uint64_t received; /* body bytes so far (the max_body check) */
-    size_t held;       /* streamed bytes not yet consumed */
-    int uploading;     /* a streamed upload is in progress */
-    int want_body;     /* asked the producer for more, not answered yet */
+    int pushed;          /* a server push: never retried */
+    int streaming;       /* body goes to the consumer, not kept */
+    int head_cb;         /* the consumer wants the head as soon as it is in */
+    int consumer_paused; /* no read timeout while the consumer holds the flow */
+    uint64_t received;   /* body bytes so far (the max_body check) */
+    size_t held;         /* streamed bytes not yet consumed */
+    int uploading;       /* a streamed upload is in progress */
+    int want_body;       /* asked the producer for more, not answered yet */
     hxc__exchange_done_cb cb;
     void *arg;
 };

@@ -202,9 +202,9 @@ static void paused_then_abort(const char *path)
     assert_int_equal(hxc_client_close(t.client, closed_flag, &closed), 0);
     for (int i = 0; i < 200; i++)
         event_base_loop(t.base, EVLOOP_NONBLOCK);
-    assert_false(closed);            /* the paused stream holds the close */
+    assert_false(closed); /* the paused stream holds the close */
     assert_false(hxc_future_done(f));
-    hxc_client_abort(t.client);      /* ends it: what it held is dropped */
+    hxc_client_abort(t.client); /* ends it: what it held is dropped */
     assert_int_equal(hxc_future_wait(f), HXC_ECANCELLED);
     hxc_future_free(f);
     for (int i = 0; !closed && i < 100000; i++)
@@ -216,7 +216,7 @@ static void paused_then_abort(const char *path)
 static void test_paused_stream_holds_close_until_abort(void **state)
 {
     (void)state;
-    paused_then_abort("/bytes/200000"); /* arrives whole while paused: finished, held */
+    paused_then_abort("/bytes/200000");        /* arrives whole while paused: finished, held */
     paused_then_abort("/hang-body?n=4000000"); /* still in flight when aborted */
 }
 
