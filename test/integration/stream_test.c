@@ -80,6 +80,7 @@ static void stream_big(int h2, size_t n, int pause)
     cfg.http2_stream_window = 65535; /* small windows: the pause must hold the server */
     cfg.http2_connection_window = 65535 * 4;
     cfg.max_response_body_bytes = 0; /* streamed: no buffer to cap */
+    cfg.read_timeout = 0.15; /* shorter than the pause: a paused consumer is not a slow server */
     itest t;
     itest_open(&t, &cfg);
     sink s;
