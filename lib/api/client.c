@@ -136,6 +136,7 @@ static void upload_produce(hxc__call *call)
     if (rv == HXC_PAUSE) {
         q->producer_paused = 1;
         written = 0;
+        hxc__pool_paused(c->pool, call->ex, 1);
     } else if (eof) {
         resp->up_eof = 1;
     }
@@ -169,6 +170,8 @@ int hxc_request_resume_body(hxc_request *req)
     if (call == NULL || !req->producer_paused)
         return HXC_EINVAL;
     req->producer_paused = 0;
+    if (call->ex != NULL)
+        hxc__pool_paused(call->client->pool, call->ex, 0);
     need_body(call->resp, call);
     return 0;
 }

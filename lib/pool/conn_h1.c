@@ -170,11 +170,16 @@ static void consumed(hxc__conn *c, hxc__exchange *ex, size_t n)
     }
 }
 
-static void on_drained(hxc__conn *c)
+static void on_drained(hxc__conn *c, int all)
 {
     hxc__exchange *ex = cur(c);
+    if (ex != NULL && !ex->written && !all) {
+        hxc__pool_phase(ex, PH_WRITE); /* progress: the write timeout starts over */
+        return;
+    }
     if (ex != NULL && ex->uploading) {
-        hxc__pool_want_body(ex); /* the socket took it all: more, please */
+        hxc__pool_phase(ex, PH_WRITE); /* progress */
+        hxc__pool_want_body(ex);       /* the socket took it all: more, please */
         return;
     }
     if (ex != NULL && !ex->written) {

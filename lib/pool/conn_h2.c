@@ -182,9 +182,22 @@ static void ping_cb(hxc__timer *t, void *arg)
     hxc__defer_schedule(c->pool->r, &c->flush_task);
 }
 
+/* The request leaves frame by frame: the write timeout runs until its last
+ * frame (END_STREAM) is out, then the read timeout. */
+static void ev_sent(void *sud, int end)
+{
+    hxc__exchange *ex = X(sud);
+    if (ex->written)
+        return;
+    if (end)
+        ex->written = 1;
+    if (!ex->got_bytes)
+        hxc__pool_phase(ex, end ? PH_READ : PH_WRITE);
+}
+
 static const hxc__h2_events events = {
-    ev_status, ev_header, ev_headers_done, ev_data, ev_trailer,
-    ev_close,  ev_goaway, ev_settings,     ev_push, ev_ping_ack,
+    ev_status, ev_header,   ev_headers_done, ev_data,     ev_trailer, ev_close,
+    ev_goaway, ev_settings, ev_push,         ev_ping_ack, ev_sent,
 };
 
 static int write_out(void *wud, const uint8_t *p, size_t n)
@@ -290,7 +303,7 @@ static int start(hxc__conn *c, hxc__exchange *ex)
         return 0;
     }
     ex->stream_id = id;
-    hxc__pool_phase(ex, PH_READ);
+    hxc__pool_phase(ex, PH_WRITE); /* until the request's last frame is out */
     hxc__defer_schedule(c->pool->r, &c->flush_task);
     return 0;
 }
@@ -329,7 +342,11 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
     hxc__pool_conn_close(c, 0);
 }
 
-static void on_drained(hxc__conn *c) { (void)c; }
+static void on_drained(hxc__conn *c, int all)
+{
+    (void)c;
+    (void)all; /* progress is followed per stream (on_sent) */
+}
 
 static void consumed(hxc__conn *c, hxc__exchange *ex, size_t n)
 {

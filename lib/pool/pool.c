@@ -172,8 +172,8 @@ static void timer_cb(hxc__timer *t, void *arg)
 void hxc__pool_phase(hxc__exchange *ex, enum phase ph)
 {
     double now = hxc__now();
-    if (ph == PH_READ && ex->consumer_paused)
-        ph = PH_NONE; /* bytes still arriving while paused do not restart the wait */
+    if ((ph == PH_READ || ph == PH_WRITE) && ex->consumer_paused)
+        ph = PH_NONE; /* the user holds the flow: the silence is ours, not the server's */
     if (ph == ex->phase && hxc__timer_armed(&ex->timer)) {
         ex->phase_since = now; /* activity: the armed timer will notice */
         return;
@@ -196,10 +196,10 @@ static void conn_on_closed(void *ud, int err, const char *detail)
     hxc__conn *c = ud;
     c->proto->on_closed(c, err, detail);
 }
-static void conn_on_drained(void *ud)
+static void conn_on_drained(void *ud, int all)
 {
     hxc__conn *c = ud;
-    c->proto->on_drained(c);
+    c->proto->on_drained(c, all);
 }
 
 static const hxc__transport_handler conn_handler = {
@@ -691,7 +691,7 @@ void hxc__pool_paused(hxc__pool *p, hxc__exchange *ex, int paused)
     if (ex->state != X_ACTIVE)
         return;
     ex->consumer_paused = paused;
-    hxc__pool_phase(ex, paused ? PH_NONE : PH_READ);
+    hxc__pool_phase(ex, paused ? PH_NONE : ex->written || ex->got_bytes ? PH_READ : PH_WRITE);
 }
 
 int hxc__pool_replayable(const hxc__exchange *ex)

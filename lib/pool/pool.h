@@ -62,9 +62,10 @@ void hxc__pool_cancel(hxc__pool *p, hxc__exchange *ex, int err, const char *deta
 /** A streamed upload has new data in resp->up (or reached its end). */
 void hxc__pool_body_ready(hxc__pool *p, hxc__exchange *ex);
 /**
- * The consumer of a streamed body paused (1) or resumed (0): while paused the
- * read timeout does not run (the silence is ours, not the server's); the
- * total deadline still does.
+ * The user paused (1) or resumed (0) a streamed body (the consumer of a
+ * response, or the producer of an upload): while paused the read and write
+ * timeouts do not run (the silence is ours, not the server's); the total
+ * deadline still does.
  */
 void hxc__pool_paused(hxc__pool *p, hxc__exchange *ex, int paused);
 /** The consumer of a streamed body took `n` more bytes: credit the flow. */

@@ -73,7 +73,8 @@ typedef struct hxc__conn_proto {
     void (*cancel)(hxc__conn *c, hxc__exchange *ex);
     void (*on_read)(hxc__conn *c, const uint8_t *data, size_t len);
     void (*on_closed)(hxc__conn *c, int err, const char *detail);
-    void (*on_drained)(hxc__conn *c);
+    /** The socket took bytes: all that was queued (`all`), or some. */
+    void (*on_drained)(hxc__conn *c, int all);
     /** The producer of `ex`'s streamed upload has more (resp->up) or ended. */
     void (*body_ready)(hxc__conn *c, hxc__exchange *ex);
     /** The consumer took `n` bytes of `ex`'s streamed body. */

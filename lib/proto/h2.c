@@ -254,6 +254,18 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
     return 0;
 }
 
+static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud)
+{
+    (void)s;
+    hxc__h2 *h = ud;
+    if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
+        return 0;
+    stream *st = stream_of(h, f->hd.stream_id);
+    if (st != NULL && !st->pushed && !st->closed && st->sud != NULL && h->ev->on_sent)
+        h->ev->on_sent(st->sud, (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0);
+    return 0;
+}
+
 static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *data,
                          size_t len, void *ud)
 {
@@ -395,6 +407,7 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
     /* Before the peer's SETTINGS arrive, assume a modest limit (RFC 9113 says 100+). */
     nghttp2_option_set_peer_max_concurrent_streams(opt, 100);
     /* Windows are credited as data is consumed: at once for buffered bodies,

@@ -48,6 +48,8 @@ typedef struct hxc__h2_events {
     void *(*on_push)(void *ud, int32_t promised_id, const struct hxc_headers *req);
     /** The peer acknowledged our PING. */
     void (*on_ping_ack)(void *ud);
+    /** A HEADERS or DATA frame of the stream left; `end` when it ended the request. */
+    void (*on_sent)(void *sud, int end);
 } hxc__h2_events;
 
 typedef struct hxc__h2_limits {

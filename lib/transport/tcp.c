@@ -493,8 +493,9 @@ static void flush(hxc__transport *t)
         }
     }
     update_io(t);
-    if (before > 0 && evbuffer_get_length(t->out) == 0 && t->h->on_drained)
-        t->h->on_drained(t->ud);
+    size_t after = evbuffer_get_length(t->out);
+    if (after < before && t->h->on_drained)
+        t->h->on_drained(t->ud, after == 0); /* progress: all of it, or some */
 }
 
 static int queue_check(hxc__transport *t)

@@ -32,8 +32,8 @@ typedef struct hxc__transport_handler {
      * dead (owner must still call hxc__transport_free).
      */
     void (*on_closed)(void *ud, int err, const char *detail);
-    /** Everything queued so far has been handed to the kernel. */
-    void (*on_drained)(void *ud);
+    /** The kernel took queued bytes: all of them (`all`), or some (progress). */
+    void (*on_drained)(void *ud, int all);
 } hxc__transport_handler;
 
 typedef struct hxc__endpoint {

@@ -229,6 +229,8 @@ typedef struct producer {
     int paused_once;
     int fail_at; /* return an error after this many bytes (0: never) */
     int overrun; /* produce more than announced */
+    int drip;    /* pause 60 ms before every piece (a slow producer) */
+    int dripped;
     hxc_request *req;
     struct event *timer;
 } producer;
@@ -254,6 +256,13 @@ static int produce(hxc_request *req, uint8_t *buf, size_t len, size_t *written, 
     }
     if (p->fail_at && p->sent >= (size_t)p->fail_at)
         return HXC_ECANCELLED;
+    if (p->drip && !p->dripped) {
+        p->dripped = 1; /* next call produces; the one after pauses again */
+        struct timeval tv = {0, 60000};
+        evtimer_add(p->timer, &tv);
+        return HXC_PAUSE;
+    }
+    p->dripped = 0;
     size_t want = p->overrun ? p->piece : p->total - p->sent;
     size_t n = want < p->piece ? want : p->piece;
     if (n > len)
@@ -266,11 +275,19 @@ static int produce(hxc_request *req, uint8_t *buf, size_t len, size_t *written, 
     return 0;
 }
 
+static int upload_drip; /* set by test_slow_producer */
+
 static void upload(int h2, int known_length, int pause, int fail_at, int overrun, int expect_err)
 {
     hxc_client_config cfg;
     hxc_client_config_init(&cfg);
     cfg.http2_prior_knowledge = h2;
+    if (upload_drip) {
+        /* Shorter than the whole upload and than each pause of the producer:
+         * neither a paused producer nor a long upload is a silent server. */
+        cfg.read_timeout = 0.15;
+        cfg.write_timeout = 0.15;
+    }
     itest t;
     itest_open(&t, &cfg);
     producer p;
@@ -280,6 +297,9 @@ static void upload(int h2, int known_length, int pause, int fail_at, int overrun
     p.pause_first = pause;
     p.fail_at = fail_at;
     p.overrun = overrun;
+    p.drip = upload_drip;
+    if (upload_drip)
+        p.piece = 30000; /* 10 pieces, 60 ms apart: 0.6 s in all */
     p.timer = evtimer_new(t.base, resume_body, &p);
     hxc_request *req;
     assert_int_equal(hxc_request_new(&req, "POST", itest_url(&srv, 0, "/echo")), 0);
@@ -330,6 +350,15 @@ static void test_upload_h2(void **state)
     upload(1, 1, 1, 0, 0, 0);
 }
 
+static void test_slow_producer_is_not_a_timeout(void **state)
+{
+    (void)state;
+    upload_drip = 1;
+    upload(0, 0, 0, 0, 0, 0);
+    upload(1, 1, 0, 0, 0, 0);
+    upload_drip = 0;
+}
+
 static void test_upload_failures(void **state)
 {
     (void)state;
@@ -351,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_upload_h1),
         cmocka_unit_test(test_upload_h2),
         cmocka_unit_test(test_upload_failures),
+        cmocka_unit_test(test_slow_producer_is_not_a_timeout),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
