@@ -38,7 +38,17 @@ typedef struct state {
     hxc_client *client;
     long total, started, done, failed;
     FILE *out;
+    int streaming; /* a single response goes out as it arrives */
 } state;
+
+static int write_chunk(hxc_response *resp, const uint8_t *data, size_t len, void *ud)
+{
+    (void)resp;
+    state *st = ud;
+    if (fwrite(data, 1, len, st->out) != len)
+        return HXC_EINVAL; /* the output is gone: abort the transfer */
+    return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -152,7 +162,7 @@ static void on_response(hxc_response *r, int err, void *ud)
         }
         printf(",\"time_total\":%.6f}\n", t.total);
         fflush(stdout);
-    } else if (!err) {
+    } else if (!err && !st->streaming) {
         fwrite(body, 1, len, st->out);
         fflush(st->out);
     }
@@ -171,6 +181,8 @@ static void start_more(state *st)
             rv = hxc_request_add_header(req, o->headers[i].name, o->headers[i].value);
         if (rv == 0 && o->data)
             rv = hxc_request_set_body_static(req, o->data, o->data_len);
+        if (rv == 0 && st->streaming) /* one response: write it as it comes, any size */
+            rv = hxc_request_on_response_stream(req, NULL, write_chunk, st);
         if (rv == 0)
             rv = hxc_client_send(st->client, req, on_response, st);
         if (rv != 0)
@@ -381,6 +393,9 @@ int main(int argc, char **argv)
     st.o = &o;
     st.total = o.repeat * o.nurls;
     st.out = stdout;
+    st.streaming = st.total == 1 && !o.json;
+    if (st.streaming)
+        cfg.max_response_body_bytes = 0; /* nothing is buffered: any size can be saved */
     if (o.out_file && (st.out = fopen(o.out_file, "wb")) == NULL) {
         fprintf(stderr, "hxc: cannot write %s: %s\n", o.out_file, strerror(errno));
         goto out;

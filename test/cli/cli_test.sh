@@ -28,6 +28,9 @@ check "body to stdout" 0 $rc "$(test "$(cat "$T/out")" = hello; echo $?)"
 "$HXC" -o "$T/file" "$U/bytes/5000"; rc=$?
 check "-o writes the body" 0 $rc "$(test "$(wc -c < "$T/file")" -eq 5000; echo $?)"
 
+"$HXC" -o "$T/big" "$U/bytes/3000000"; rc=$?
+check "-o streams a large body" 0 $rc "$(test "$(wc -c < "$T/big")" -eq 3000000 && head -c 26 "$T/big" | grep -q '^abcdefghijklmnopqrstuvwxyz$'; echo $?)"
+
 "$HXC" --json --repeat 20 --parallel 5 --max-connections 2 "$U/bytes/100" > "$T/json"; rc=$?
 lines=$(grep -c '"status":200,"http_version":"HTTP/1.1","bytes":100,' "$T/json")
 conns=$(sed -n 's/.*"connection":\([0-9]*\).*/\1/p' "$T/json" | sort -u | wc -l)
