@@ -1,12 +1,21 @@
 /*
  * samples/hxc.c - `hxc`, a small curl-like command over the library.
  *
+ *   hxc [options] URL...
+ *
  * Every URL on the command line (times --repeat) is fetched concurrently
- * through one client, at most --parallel in flight; --json prints one line
- * per response. It uses only the public API, like any user program.
+ * through one client, at most --parallel in flight: the response callback
+ * of each request starts the next one. Without --json a single response is
+ * streamed to stdout (or -o FILE) as it arrives, whatever its size; several
+ * responses are printed whole, in completion order. --json prints one line
+ * per response instead. It uses only the public API, like any user program.
+ *
+ * Exit status: 0 when every request got a response (whatever its status),
+ * 1 when any failed, 2 on bad usage.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,40 +24,40 @@
 
 #include "hxc/hxc.h"
 
-typedef struct header {
-    char *name, *value;
-} header;
-
-typedef struct opts {
-    const char *method;
-    header headers[64];
+/* Everything the command line says, and the state of the run. */
+typedef struct cli {
+    /* Options */
+    const char *method; /* NULL until -X or the default */
+    char **hdr_names;   /* -H, split at the colon (argc entries at most) */
+    char **hdr_values;
     int nheaders;
-    const char *data;
+    const char *data; /* -d or the contents of --data-file */
     size_t data_len;
-    char *data_file_buf;
-    const char *out_file;
+    int has_data;
+    char *data_buf; /* --data-file, owned */
+    const char *out_path;
     long repeat, parallel;
     int json, verbose;
     char **urls;
     int nurls;
-} opts;
 
-typedef struct state {
-    opts *o;
+    /* The run */
     hxc_client *client;
+    hxc_request **templates; /* one per URL, checked up front, duplicated per send */
     long total, started, done, failed;
-    FILE *out;
-    int streaming; /* a single response goes out as it arrives */
-} state;
+    FILE *out;       /* where a streamed body goes: stdout or -o FILE */
+    int stream_body; /* one response only: its body is written as it arrives */
+    int count_body;  /* the body goes through on_body (streamed or just counted) */
+    int write_errno; /* writing the streamed body failed */
+    int closing;
+} cli;
 
-static int write_chunk(hxc_response *resp, const uint8_t *data, size_t len, void *ud)
-{
-    (void)resp;
-    state *st = ud;
-    if (fwrite(data, 1, len, st->out) != len)
-        return HXC_EINVAL; /* the output is gone: abort the transfer */
-    return 0;
-}
+/* One request in flight: what its callbacks need beyond the response. */
+typedef struct job {
+    cli *c;
+    uint64_t bytes;  /* body bytes seen by on_body */
+    int heads_shown; /* -v: the heads were printed when they arrived */
+} job;
 
 static void usage(FILE *f)
 {
@@ -67,12 +76,14 @@ static void usage(FILE *f)
                "  -h, --help  --version\n");
 }
 
-static int parse_long(const char *s, long min, long *out)
+/* ---- Parsing helpers ---------------------------------------------------- */
+
+static int parse_long(const char *s, long min, long max, long *out)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || *s == '\0' || *end != '\0' || v < min)
+    if (errno || *s == '\0' || *end != '\0' || v < min || v > max)
         return -1;
     *out = v;
     return 0;
@@ -83,149 +94,235 @@ static int parse_secs(const char *s, double *out)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || *s == '\0' || *end != '\0' || !(v >= 0) || v > 1e9)
+    if (errno || *s == '\0' || *end != '\0' || !(v >= 0) || v > 1e9) /* NaN fails v >= 0 */
         return -1;
     *out = v;
     return 0;
 }
 
-static void json_str(FILE *f, const char *s)
+/* 'Name: value' -> name and value, in place. -1 if there is no name or colon. */
+static int split_header(char *arg, char **name, char **value)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
+    char *colon = strchr(arg, ':');
+    if (colon == NULL || colon == arg)
+        return -1;
+    *colon = '\0';
+    char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t n = strlen(v);
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        v[--n] = '\0';
+    *name = arg;
+    *value = v;
+    return 0;
 }
 
-static void start_more(state *st);
-
-static void print_heads(hxc_response *r)
-{
-    hxc_request *q = hxc_response_request(r);
-    fprintf(stderr, "> %s %s\n", hxc_request_method(q), hxc_request_url(q));
-    const hxc_headers *qh = hxc_request_headers(q);
-    for (size_t i = 0; i < hxc_headers_count(qh); i++) {
-        const char *n, *v;
-        hxc_headers_at(qh, i, &n, &v);
-        fprintf(stderr, "> %s: %s\n", n, v);
-    }
-    if (hxc_response_status(r) != 0) {
-        fprintf(stderr, "< %s %d %s\n", hxc_response_http_version(r), hxc_response_status(r),
-                hxc_response_reason(r));
-        const hxc_headers *h = hxc_response_headers(r);
-        for (size_t i = 0; i < hxc_headers_count(h); i++) {
-            const char *n, *v;
-            hxc_headers_at(h, i, &n, &v);
-            fprintf(stderr, "< %s: %s\n", n, v);
-        }
-    }
-    if (hxc_response_error(r))
-        fprintf(stderr, "* error: %s: %s\n", hxc_error_name(hxc_response_error(r)),
-                hxc_response_error_detail(r));
-}
-
-static void on_response(hxc_response *r, int err, void *ud)
-{
-    state *st = ud;
-    opts *o = st->o;
-    st->done++;
-    size_t len;
-    const uint8_t *body = hxc_response_body(r, &len);
-    if (o->verbose)
-        print_heads(r);
-    if (err) {
-        st->failed++;
-        fprintf(stderr, "hxc: %s: %s: %s (%s)\n", hxc_response_url(r), hxc_error_name(err),
-                hxc_strerror(err), hxc_response_error_detail(r));
-    }
-    if (o->json) {
-        hxc_timings t;
-        hxc_response_timings(r, &t);
-        printf("{\"url\":");
-        json_str(stdout, hxc_response_url(r));
-        printf(",\"status\":%d,\"http_version\":", hxc_response_status(r));
-        json_str(stdout, hxc_response_http_version(r));
-        printf(",\"bytes\":%zu,\"connection\":%llu,\"error\":", len,
-               (unsigned long long)hxc_response_connection_id(r));
-        if (err) {
-            char e[600];
-            snprintf(e, sizeof(e), "%s: %s", hxc_error_name(err), hxc_response_error_detail(r));
-            json_str(stdout, e);
-        } else {
-            printf("null");
-        }
-        printf(",\"time_total\":%.6f}\n", t.total);
-        fflush(stdout);
-    } else if (!err && !st->streaming) {
-        fwrite(body, 1, len, st->out);
-        fflush(st->out);
-    }
-    start_more(st);
-}
-
-static void start_more(state *st)
-{
-    opts *o = st->o;
-    while (st->started < st->total && st->started - st->done < o->parallel) {
-        const char *url = o->urls[st->started % o->nurls];
-        st->started++;
-        hxc_request *req = NULL;
-        int rv = hxc_request_new(&req, o->method, url);
-        for (int i = 0; rv == 0 && i < o->nheaders; i++)
-            rv = hxc_request_add_header(req, o->headers[i].name, o->headers[i].value);
-        if (rv == 0 && o->data)
-            rv = hxc_request_set_body_static(req, o->data, o->data_len);
-        if (rv == 0 && st->streaming) /* one response: write it as it comes, any size */
-            rv = hxc_request_on_response_stream(req, NULL, write_chunk, st);
-        if (rv == 0)
-            rv = hxc_client_send(st->client, req, on_response, st);
-        if (rv != 0)
-            hxc_request_free(req); /* a failed send leaves it with us */
-        if (rv != 0) {
-            st->done++;
-            st->failed++;
-            fprintf(stderr, "hxc: %s: %s: %s\n", url, hxc_error_name(rv), hxc_strerror(rv));
-        }
-    }
-}
-
-static int read_file(const char *path, char **buf, size_t *len)
+/* Reads a whole file; returns 0, or an errno value. */
+static int slurp(const char *path, char **buf, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return -1;
+        return errno;
     size_t cap = 65536, n = 0;
     char *b = malloc(cap);
-    size_t r;
-    while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+    int err = b ? 0 : ENOMEM;
+    while (err == 0) {
+        size_t r = fread(b + n, 1, cap - n, f);
         n += r;
+        if (r == 0) {
+            if (ferror(f))
+                err = errno ? errno : EIO;
+            break;
+        }
         if (n == cap) {
-            char *nb = realloc(b, cap * 2);
-            if (nb == NULL) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
-            cap *= 2;
+            char *nb = cap <= SIZE_MAX / 2 ? realloc(b, cap * 2) : NULL;
+            if (nb == NULL)
+                err = ENOMEM;
+            else
+                b = nb, cap *= 2;
         }
     }
-    int bad = ferror(f) || b == NULL;
     fclose(f);
-    if (bad) {
+    if (err) {
         free(b);
-        return -1;
+        return err;
     }
     *buf = b;
     *len = n;
     return 0;
 }
+
+/* ---- Output ------------------------------------------------------------- */
+
+/* The characters of a JSON string, without the quotes. */
+static void json_chars(FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+}
+
+static void json_line(const char *url, int status, const char *version, uint64_t bytes,
+                      uint64_t conn, int err, const char *detail, double total)
+{
+    printf("{\"url\":\"");
+    json_chars(stdout, url);
+    printf("\",\"status\":%d,\"http_version\":\"", status);
+    json_chars(stdout, version);
+    printf("\",\"bytes\":%llu,\"connection\":%llu,\"error\":", (unsigned long long)bytes,
+           (unsigned long long)conn);
+    if (err) {
+        printf("\"%s: ", hxc_error_name(err));
+        json_chars(stdout, detail);
+        printf("\"");
+    } else {
+        printf("null");
+    }
+    printf(",\"time_total\":%.6f}\n", total);
+    fflush(stdout); /* a line per response, as it completes */
+}
+
+/* The explanation of a failure: the response's detail, else the error's sentence. */
+static const char *error_detail(const cli *c, hxc_response *r, int err, char *buf, size_t size)
+{
+    if (c->write_errno) {
+        snprintf(buf, size, "cannot write %s: %s", c->out_path ? c->out_path : "stdout",
+                 strerror(c->write_errno));
+        return buf;
+    }
+    const char *d = r ? hxc_response_error_detail(r) : "";
+    return *d ? d : hxc_strerror(err);
+}
+
+static void print_request_head(hxc_response *r)
+{
+    hxc_request *q = hxc_response_request(r); /* the request lives in the response */
+    fprintf(stderr, "> %s %s\n", hxc_request_method(q), hxc_request_url(q));
+    const hxc_headers *h = hxc_request_headers(q); /* the caller's fields only */
+    const char *name, *value;
+    for (size_t i = 0; hxc_headers_at(h, i, &name, &value) == 0; i++)
+        fprintf(stderr, "> %s: %s\n", name, value);
+}
+
+static void print_response_head(hxc_response *r)
+{
+    fprintf(stderr, "< %s %d %s\n", hxc_response_http_version(r), hxc_response_status(r),
+            hxc_response_reason(r));
+    const hxc_headers *h = hxc_response_headers(r);
+    const char *name, *value;
+    for (size_t i = 0; hxc_headers_at(h, i, &name, &value) == 0; i++)
+        fprintf(stderr, "< %s: %s\n", name, value);
+}
+
+/* ---- Callbacks ---------------------------------------------------------- */
+
+static void start_more(cli *c);
+
+/* -v: the heads as soon as the final response head is in. */
+static int on_heads(hxc_response *r, void *ud)
+{
+    job *j = ud;
+    print_request_head(r);
+    print_response_head(r);
+    j->heads_shown = 1;
+    return 0;
+}
+
+/* Each piece of the body: counted, and written out when it is the only response. */
+static int on_body(hxc_response *r, const uint8_t *data, size_t len, void *ud)
+{
+    (void)r;
+    job *j = ud;
+    cli *c = j->c;
+    j->bytes += len;
+    if (c->stream_body && len > 0 && fwrite(data, 1, len, c->out) != len) {
+        c->write_errno = errno ? errno : EIO;
+        return HXC_ECANCELLED; /* the output is gone: abort the transfer */
+    }
+    return 0;
+}
+
+static void finish_if_done(cli *c)
+{
+    if (!c->closing && c->done == c->total) {
+        c->closing = 1;
+        hxc_client_close(c->client, NULL, NULL); /* the loop ends once it has closed */
+    }
+}
+
+static void on_response(hxc_response *r, int err, void *ud)
+{
+    job *j = ud;
+    cli *c = j->c;
+    char buf[512];
+    const char *detail = err ? error_detail(c, r, err, buf, sizeof(buf)) : "";
+    c->done++;
+    if (c->verbose) {
+        if (!j->heads_shown) {
+            print_request_head(r);
+            if (hxc_response_status(r) != 0)
+                print_response_head(r);
+        }
+        if (err)
+            fprintf(stderr, "* error: %s: %s\n", hxc_error_name(err), detail);
+    }
+    if (err) {
+        c->failed++;
+        fprintf(stderr, "hxc: %s: %s: %s (%s)\n", hxc_response_url(r), hxc_error_name(err),
+                hxc_strerror(err), detail);
+    }
+    if (c->json) {
+        hxc_timings t;
+        hxc_response_timings(r, &t);
+        json_line(hxc_response_url(r), hxc_response_status(r), hxc_response_http_version(r),
+                  j->bytes, hxc_response_connection_id(r), err, detail, t.total);
+    } else if (!c->stream_body && !err) {
+        size_t len;
+        const uint8_t *body = hxc_response_body(r, &len); /* buffered whole */
+        fwrite(body, 1, len, stdout);
+        fflush(stdout);
+    }
+    free(j);
+    start_more(c); /* a slot is free: calling the library from a callback is fine */
+    finish_if_done(c);
+}
+
+/* Starts requests until --parallel are in flight or all have started. */
+static void start_more(cli *c)
+{
+    while (!c->closing && c->started < c->total && c->started - c->done < c->parallel) {
+        hxc_request *tpl = c->templates[c->started % c->nurls];
+        c->started++;
+        hxc_request *req = NULL;
+        job *j = calloc(1, sizeof(*j));
+        int rv = j ? hxc_request_dup(&req, tpl) : HXC_ENOMEM; /* no parsing again */
+        if (rv == 0)
+            j->c = c;
+        if (rv == 0 && (c->count_body || c->verbose)) /* NULL callbacks are skipped */
+            rv = hxc_request_on_response_stream(req, c->verbose ? on_heads : NULL,
+                                                c->count_body ? on_body : NULL, j);
+        if (rv == 0)
+            rv = hxc_client_send(c->client, req, on_response, j); /* takes req on success */
+        if (rv != 0) {
+            hxc_request_free(req); /* a failed send leaves it with us */
+            free(j);
+            c->done++;
+            c->failed++;
+            fprintf(stderr, "hxc: %s: %s: %s\n", hxc_request_url(tpl), hxc_error_name(rv),
+                    hxc_strerror(rv));
+            if (c->json)
+                json_line(hxc_request_url(tpl), 0, "", 0, 0, rv, hxc_strerror(rv), 0);
+        }
+    }
+}
+
+/* ---- main --------------------------------------------------------------- */
 
 enum {
     O_REPEAT = 256,
@@ -262,67 +359,70 @@ int main(int argc, char **argv)
         {"version", no_argument, 0, O_VERSION},
         {0, 0, 0, 0},
     };
-    opts o;
-    memset(&o, 0, sizeof(o));
-    o.repeat = 1;
-    o.parallel = 100;
+    cli c;
+    memset(&c, 0, sizeof(c));
+    c.repeat = 1;
+    c.parallel = 100;
+    c.out = stdout;
     hxc_client_config cfg;
-    hxc_client_config_init(&cfg);
-    int c, rc = 2;
-    while ((c = getopt_long(argc, argv, "X:H:d:o:vh", longopts, NULL)) != -1) {
-        switch (c) {
+    hxc_client_config_init(&cfg); /* defaults first, then what the options say */
+    struct event_base *base = NULL;
+    int ch, rc = 2, err;
+    long v;
+
+    c.hdr_names = calloc((size_t)argc, sizeof(char *));
+    c.hdr_values = calloc((size_t)argc, sizeof(char *));
+    if (c.hdr_names == NULL || c.hdr_values == NULL) {
+        fprintf(stderr, "hxc: out of memory\n");
+        rc = 1;
+        goto out;
+    }
+    while ((ch = getopt_long(argc, argv, "X:H:d:o:vh", longopts, NULL)) != -1) {
+        switch (ch) {
         case 'X':
-            o.method = optarg;
+            c.method = optarg;
             break;
-        case 'H': {
-            char *colon = strchr(optarg, ':');
-            if (colon == NULL || colon == optarg || o.nheaders == 64) {
+        case 'H':
+            if (split_header(optarg, &c.hdr_names[c.nheaders], &c.hdr_values[c.nheaders]) != 0) {
                 fprintf(stderr, "hxc: bad header '%s' (want 'Name: value')\n", optarg);
                 goto out;
             }
-            *colon = '\0';
-            char *v = colon + 1;
-            while (*v == ' ' || *v == '\t')
-                v++;
-            o.headers[o.nheaders].name = optarg;
-            o.headers[o.nheaders].value = v;
-            o.nheaders++;
+            c.nheaders++;
             break;
-        }
         case 'd':
-            o.data = optarg;
-            o.data_len = strlen(optarg);
+            c.data = optarg;
+            c.data_len = strlen(optarg);
+            c.has_data = 1;
             break;
         case O_DATAFILE:
-            free(o.data_file_buf);
-            o.data_file_buf = NULL;
-            if (read_file(optarg, &o.data_file_buf, &o.data_len) != 0) {
-                fprintf(stderr, "hxc: cannot read %s: %s\n", optarg, strerror(errno));
+            free(c.data_buf);
+            c.data_buf = NULL;
+            if ((err = slurp(optarg, &c.data_buf, &c.data_len)) != 0) {
+                fprintf(stderr, "hxc: cannot read %s: %s\n", optarg, strerror(err));
                 goto out;
             }
-            o.data = o.data_file_buf;
+            c.data = c.data_buf;
+            c.has_data = 1;
             break;
         case 'o':
-            o.out_file = optarg;
+            c.out_path = optarg;
             break;
         case 'v':
-            o.verbose = 1;
+            c.verbose = 1;
             break;
         case O_REPEAT:
-            if (parse_long(optarg, 1, &o.repeat) != 0)
+            if (parse_long(optarg, 1, 1000000000L, &c.repeat) != 0)
                 goto badnum;
             break;
         case O_PARALLEL:
-            if (parse_long(optarg, 1, &o.parallel) != 0)
+            if (parse_long(optarg, 1, 1000000L, &c.parallel) != 0)
                 goto badnum;
             break;
-        case O_MAXCONN: {
-            long v;
-            if (parse_long(optarg, 1, &v) != 0 || v > 1000000)
+        case O_MAXCONN:
+            if (parse_long(optarg, 1, 1000000L, &v) != 0)
                 goto badnum;
             cfg.max_connections = (unsigned)v;
             break;
-        }
         case O_HTTP2:
             cfg.http2 = 1;
             break;
@@ -348,79 +448,118 @@ int main(int argc, char **argv)
                 goto badnum;
             break;
         case O_JSON:
-            o.json = 1;
+            c.json = 1;
             break;
         case O_VERSION:
-            printf("hxc %s\n", hxc_version());
+            printf("hxc %s (libevent %s)\n", hxc_version(), event_get_version());
             rc = 0;
             goto out;
         case 'h':
             usage(stdout);
             rc = 0;
             goto out;
-        default:
+        default: /* getopt_long has said what was wrong */
             usage(stderr);
             goto out;
         }
     }
     if (optind >= argc) {
+        fprintf(stderr, "hxc: no URL\n");
         usage(stderr);
         goto out;
     }
-    o.urls = argv + optind;
-    o.nurls = argc - optind;
-    if (o.method == NULL)
-        o.method = o.data ? "POST" : "GET";
-    /* Check every URL and header before anything is sent. */
-    for (int i = 0; i < o.nurls; i++) {
-        hxc_request *req = NULL;
-        int rv = hxc_request_new(&req, o.method, o.urls[i]);
-        for (int k = 0; rv == 0 && k < o.nheaders; k++)
-            rv = hxc_request_add_header(req, o.headers[k].name, o.headers[k].value);
-        hxc_request_free(req);
-        if (rv != 0) {
-            fprintf(stderr, "hxc: %s: %s: %s\n", o.urls[i], hxc_error_name(rv), hxc_strerror(rv));
-            goto out;
-        }
+    c.urls = argv + optind;
+    c.nurls = argc - optind;
+    if (c.repeat > LONG_MAX / c.nurls) {
+        fprintf(stderr, "hxc: too many requests\n");
+        goto out;
     }
-    if (o.out_file && (o.nurls > 1 || o.repeat > 1)) {
+    c.total = c.repeat * c.nurls;
+    if (c.out_path && c.total > 1) {
         fprintf(stderr, "hxc: -o takes a single URL fetched once\n");
         goto out;
     }
+    if (c.method == NULL)
+        c.method = c.has_data ? "POST" : "GET";
 
-    state st;
-    memset(&st, 0, sizeof(st));
-    st.o = &o;
-    st.total = o.repeat * o.nurls;
-    st.out = stdout;
-    st.streaming = st.total == 1 && !o.json;
-    if (st.streaming)
-        cfg.max_response_body_bytes = 0; /* nothing is buffered: any size can be saved */
-    if (o.out_file && (st.out = fopen(o.out_file, "wb")) == NULL) {
-        fprintf(stderr, "hxc: cannot write %s: %s\n", o.out_file, strerror(errno));
+    /* One template request per URL: the URL, method and headers are checked
+     * here, before anything is sent, and each send is a cheap duplicate. */
+    c.templates = calloc((size_t)c.nurls, sizeof(*c.templates));
+    if (c.templates == NULL) {
+        fprintf(stderr, "hxc: out of memory\n");
+        rc = 1;
         goto out;
     }
-    struct event_base *base = event_base_new();
-    int rv = base ? hxc_client_open(&st.client, base, &cfg) : HXC_ENOMEM;
-    if (rv != 0) {
-        fprintf(stderr, "hxc: %s: %s\n", hxc_error_name(rv), hxc_strerror(rv));
-        rc = 1;
-    } else {
-        start_more(&st);
-        while (st.done < st.total && event_base_loop(base, EVLOOP_ONCE) == 0)
-            ;
-        hxc_client_close(st.client, NULL, NULL);
-        event_base_dispatch(base); /* until the client has closed: nothing else is on it */
-        rc = st.failed ? 1 : 0;
+    for (int i = 0; i < c.nurls; i++) {
+        err = hxc_request_new(&c.templates[i], c.method, c.urls[i]);
+        if (err) {
+            fprintf(stderr, "hxc: %s: %s: %s\n", c.urls[i], hxc_error_name(err),
+                    hxc_strerror(err));
+            goto out;
+        }
+        for (int k = 0; k < c.nheaders; k++) {
+            err = hxc_request_add_header(c.templates[i], c.hdr_names[k], c.hdr_values[k]);
+            if (err) {
+                fprintf(stderr, "hxc: bad header '%s: %s': %s: %s\n", c.hdr_names[k],
+                        c.hdr_values[k], hxc_error_name(err), hxc_strerror(err));
+                goto out;
+            }
+        }
+        /* The data outlives every request, so it is shared rather than copied:
+         * duplicates of the template refer to the same bytes. */
+        if (c.has_data &&
+            (err = hxc_request_set_body_static(c.templates[i], c.data, c.data_len)) != 0) {
+            fprintf(stderr, "hxc: %s: %s: %s\n", c.urls[i], hxc_error_name(err),
+                    hxc_strerror(err));
+            goto out;
+        }
     }
+
+    /* Where bodies go: a single response is streamed to stdout or -o FILE
+     * (nothing buffered, any size); with --json bodies are only counted; else
+     * each is buffered and printed whole when it completes. */
+    c.stream_body = c.total == 1 && (!c.json || c.out_path);
+    c.count_body = c.stream_body || c.json;
+    if (c.count_body)
+        cfg.max_response_body_bytes = 0; /* nothing is buffered: no cap needed */
+    if (c.out_path && (c.out = fopen(c.out_path, "wb")) == NULL) {
+        c.out = stdout;
+        fprintf(stderr, "hxc: cannot write %s: %s\n", c.out_path, strerror(errno));
+        goto out;
+    }
+
+    base = event_base_new();
+    err = base ? hxc_client_open(&c.client, base, &cfg) : HXC_ENOMEM;
+    if (err) {
+        fprintf(stderr, "hxc: %s: %s\n", hxc_error_name(err), hxc_strerror(err));
+        rc = 1;
+        goto out;
+    }
+    start_more(&c);
+    finish_if_done(&c);        /* in case nothing could be started */
+    event_base_dispatch(base); /* returns once the client has closed */
+    rc = c.failed ? 1 : 0;
+    goto out;
+
+badnum:
+    fprintf(stderr, "hxc: bad number '%s'\n", optarg);
+out:
+    if (c.templates)
+        for (int i = 0; i < c.nurls; i++)
+            hxc_request_free(c.templates[i]); /* never handed over: still ours */
+    free(c.templates);
     if (base)
         event_base_free(base);
-    if (st.out != stdout)
-        fclose(st.out);
-    goto out;
-badnum:
-    fprintf(stderr, "hxc: bad number for an option\n");
-out:
-    free(o.data_file_buf);
+    if (c.out != stdout && fclose(c.out) != 0 && rc == 0) {
+        fprintf(stderr, "hxc: cannot write %s: %s\n", c.out_path, strerror(errno));
+        rc = 1;
+    }
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) {
+        fprintf(stderr, "hxc: cannot write stdout: %s\n", strerror(errno));
+        rc = 1;
+    }
+    free(c.data_buf);
+    free(c.hdr_names);
+    free(c.hdr_values);
     return rc;
 }

@@ -209,7 +209,7 @@ int main(int argc, char **argv)
     event_add(sigterm, NULL);
     event_add(sigint, NULL);
     struct stat sb;
-    if (fstat(0, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode) || S_ISCHR(sb.st_mode)))
+    if (fstat(0, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode) || isatty(0)))
         event_add(in, NULL); /* a pipe from the test: its EOF means the test is gone */
     printf("READY http=%d https=%d\n", hp, sp);
     fflush(stdout);
