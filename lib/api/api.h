@@ -29,6 +29,7 @@ struct hxc_client {
     hxc__list held;     /* finished streamed responses, paused by their consumer */
     hxc__list uploads;  /* streamed uploads whose producer is to be called */
     hxc__call *spare;   /* freed calls kept for reuse */
+    struct hxc__response_cache *responses;
     unsigned nspare;
     hxc__defer deliver;
     hxc__defer close_task;
@@ -37,6 +38,13 @@ struct hxc_client {
     hxc_client_closed_cb close_cb;
     void *close_ud;
 };
+
+/* A user callback returned: time has passed (the cached loop time is stale). */
+static inline void hxc__user_returned(hxc_client *c)
+{
+    c->in_callback--;
+    hxc__reactor_forget_now(&c->r);
+}
 
 struct hxc__call {
     hxc__list node;
@@ -57,7 +65,18 @@ struct hxc__call {
     hxc__list unode; /* in client->uploads */
 };
 
-struct hxc_response *hxc__response_new(struct hxc_request *req);
+/*
+ * Released responses go back to their client's cache, buffers and all, so
+ * that steady load allocates no response, header or (small) body memory. A
+ * response may outlive its client (a future keeps it): the cache is
+ * reference-counted by its responses and freed with the last of them.
+ */
+typedef struct hxc__response_cache hxc__response_cache;
+hxc__response_cache *hxc__response_cache_new(void);
+/** The client is gone: what the cache holds is freed, and nothing more is kept. */
+void hxc__response_cache_close(hxc__response_cache *rc);
+/** A response for `req`, from `rc` when it has one (rc may be NULL). */
+struct hxc_response *hxc__response_new(struct hxc_request *req, hxc__response_cache *rc);
 
 /* future.c */
 hxc_future *hxc__future_new(hxc_client *c);

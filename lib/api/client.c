@@ -83,7 +83,7 @@ static void stream_deliver(hxc__call *call)
         if (q->on_headers != NULL && resp->error == 0) {
             c->in_callback++;
             int rv = q->on_headers(resp, q->stream_ud);
-            c->in_callback--;
+            hxc__user_returned(c);
             if (rv < 0) {
                 stream_abort(call, rv, "aborted by the headers callback");
                 return;
@@ -95,7 +95,7 @@ static void stream_deliver(hxc__call *call)
     size_t n = resp->body.len;
     c->in_callback++;
     int rv = resp->error == 0 ? q->on_body(resp, resp->body.data, n, q->stream_ud) : 0;
-    c->in_callback--;
+    hxc__user_returned(c);
     hxc__buf_reset(&resp->body); /* handed over: only unconsumed bytes are held */
     if (rv == HXC_PAUSE) {
         call->paused = 1;
@@ -126,7 +126,7 @@ static void upload_produce(hxc__call *call)
     int eof = 0;
     c->in_callback++;
     int rv = q->producer(q, resp->up.data + resp->up.len, piece, &written, &eof, q->producer_ud);
-    c->in_callback--;
+    hxc__user_returned(c);
     if (rv < 0) {
         stream_abort(call, rv, "aborted by the body producer");
         return;
@@ -228,7 +228,7 @@ static void deliver_cb(hxc__defer *d, void *arg)
         hxc__list_remove(&call->pnode);
         c->in_callback++;
         call->accepted = c->cfg.push_promise(c, call->resp->req, c->cfg.push_user_data) == 1;
-        c->in_callback--;
+        hxc__user_returned(c);
         if (!call->accepted && call->ex != NULL)
             hxc__pool_cancel(c->pool, call->ex, HXC_ECANCELLED, "push refused");
     }
@@ -255,7 +255,7 @@ static void deliver_cb(hxc__defer *d, void *arg)
         } else if (call->cb != NULL) {
             call->cb(resp, resp->error, call->ud);
         }
-        c->in_callback--;
+        hxc__user_returned(c);
         hxc_response_release(resp);
         call_free(c, call);
     }
@@ -285,7 +285,7 @@ static struct hxc_response *push_hook(void *arg, struct hxc_request *promised,
         return NULL;
     }
     hxc__call *call = call_new(c);
-    struct hxc_response *resp = call ? hxc__response_new(promised) : NULL;
+    struct hxc_response *resp = call ? hxc__response_new(promised, c->responses) : NULL;
     if (resp == NULL) {
         if (call)
             call_free(c, call);
@@ -325,6 +325,7 @@ static void close_task_cb(hxc__defer *d, void *arg)
         c->spare = call->ud;
         hxc__free(call);
     }
+    hxc__response_cache_close(c->responses);
     hxc__free(c->ca_file);
     hxc__free(c->ca_path);
     hxc__free(c->user_agent);
@@ -375,6 +376,9 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     c->cfg.ca_path = c->ca_path;
     c->cfg.user_agent = c->user_agent;
     c->cfg.dns_servers = NULL; /* the reactor keeps its own copy */
+    c->responses = hxc__response_cache_new();
+    if (c->responses == NULL)
+        goto fail;
     rv = hxc__reactor_init(&c->r, base, cfg->dns_servers);
     if (rv != 0)
         goto fail;
@@ -426,6 +430,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     *out = c;
     return 0;
 fail:
+    hxc__response_cache_close(c->responses);
     hxc__pool_free(c->pool);
     hxc__tls_ctx_free(c->tls);
     hxc__reactor_destroy(&c->r);
@@ -443,7 +448,7 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
     hxc__call *call = call_new(c);
     if (call == NULL)
         return HXC_ENOMEM;
-    struct hxc_response *resp = hxc__response_new(req);
+    struct hxc_response *resp = hxc__response_new(req, c->responses);
     if (resp == NULL) {
         call_free(c, call);
         return HXC_ENOMEM;
@@ -503,7 +508,7 @@ hxc_future *hxc_client_request(hxc_client *c, hxc_request *req)
     int rv = submit(c, req, &call);
     if (rv != 0) {
         /* Settle at once with a response that carries the error. */
-        struct hxc_response *resp = hxc__response_new(req);
+        struct hxc_response *resp = hxc__response_new(req, c->responses);
         if (resp == NULL) {
             hxc_request_free(req);
             hxc__future_unref(f);

@@ -126,7 +126,7 @@ static void run_links(hxc__defer *d, void *arg)
         l->cb(f, l->ud);
     }
     if (c)
-        c->in_callback--;
+        hxc__user_returned(c);
     hxc__future_unref(f);
 }
 

@@ -2,23 +2,92 @@
  * api/response.c - response getters and the reference count that lets a
  * callback keep a response past its return.
  */
+#include <string.h>
+
 #include "core/internal.h"
 #include "core/mem.h"
 #include "core/message.h"
 #include "api/api.h"
 
-struct hxc_response *hxc__response_new(struct hxc_request *req)
+/* At most this many released responses are kept, each with buffers up to: */
+#define CACHE_MAX  256
+#define KEEP_BYTES (16u << 10)
+
+struct hxc__response_cache {
+    unsigned refs; /* the client's, and one per response made from it */
+    int closed;
+    struct hxc_response *spare; /* threaded through `req` */
+    unsigned nspare;
+};
+
+hxc__response_cache *hxc__response_cache_new(void)
 {
-    struct hxc_response *r = hxc__calloc(1, sizeof(*r));
-    if (r == NULL)
-        return NULL;
+    hxc__response_cache *rc = hxc__calloc(1, sizeof(*rc));
+    if (rc)
+        rc->refs = 1;
+    return rc;
+}
+
+static void destroy(struct hxc_response *r)
+{
+    hxc__headers_free(&r->headers);
+    hxc__headers_free(&r->trailers);
+    hxc__buf_free(&r->body);
+    hxc__buf_free(&r->up);
+    hxc__free(r);
+}
+
+static void cache_unref(hxc__response_cache *rc)
+{
+    if (--rc->refs > 0)
+        return;
+    while (rc->spare != NULL) {
+        struct hxc_response *r = rc->spare;
+        rc->spare = (struct hxc_response *)r->req;
+        destroy(r);
+    }
+    hxc__free(rc);
+}
+
+void hxc__response_cache_close(hxc__response_cache *rc)
+{
+    if (rc == NULL)
+        return;
+    rc->closed = 1;
+    cache_unref(rc);
+}
+
+struct hxc_response *hxc__response_new(struct hxc_request *req, hxc__response_cache *rc)
+{
+    struct hxc_response *r;
+    if (rc != NULL && rc->spare != NULL) {
+        r = rc->spare;
+        rc->spare = (struct hxc_response *)r->req;
+        rc->nspare--;
+        /* Kept: the buffers (emptied on release). Everything else starts over. */
+        struct hxc_headers headers = r->headers;
+        hxc__buf body = r->body;
+        memset(r, 0, sizeof(*r));
+        r->headers = headers;
+        r->body = body;
+        hxc__headers_init(&r->trailers);
+        hxc__buf_init(&r->up);
+    } else {
+        r = hxc__calloc(1, sizeof(*r));
+        if (r == NULL)
+            return NULL;
+        hxc__headers_init(&r->headers);
+        hxc__headers_init(&r->trailers);
+        hxc__buf_init(&r->body);
+        hxc__buf_init(&r->up);
+    }
     r->refs = 1;
     r->req = req;
     r->version = "";
-    hxc__headers_init(&r->headers);
-    hxc__headers_init(&r->trailers);
-    hxc__buf_init(&r->body);
-    hxc__buf_init(&r->up);
+    if (rc != NULL) {
+        r->cache = rc;
+        rc->refs++;
+    }
     return r;
 }
 
@@ -45,11 +114,23 @@ void hxc_response_release(hxc_response *r)
     hxc_request_free(r->req);
     hxc__free(r->reason);
     hxc__free(r->detail);
-    hxc__headers_free(&r->headers);
-    hxc__headers_free(&r->trailers);
-    hxc__buf_free(&r->body);
-    hxc__buf_free(&r->up);
-    hxc__free(r);
+    hxc__response_cache *rc = r->cache;
+    if (rc == NULL) {
+        destroy(r);
+        return;
+    }
+    if (rc->closed || rc->nspare >= CACHE_MAX || r->body.cap > KEEP_BYTES ||
+        r->headers.bytes.cap > KEEP_BYTES || r->trailers.cap > 0 || r->trailers.bytes.cap > 0 ||
+        r->up.cap > 0) {
+        destroy(r);
+    } else {
+        hxc__headers_clear(&r->headers);
+        hxc__buf_reset(&r->body);
+        r->req = (struct hxc_request *)rc->spare;
+        rc->spare = r;
+        rc->nspare++;
+    }
+    cache_unref(rc);
 }
 
 int hxc_response_status(const hxc_response *r) { return r ? r->status : 0; }

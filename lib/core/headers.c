@@ -36,12 +36,15 @@ int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen, const
         h->fields = f;
         h->cap = cap;
     }
-    if (h->bytes.cap == 0 && hxc__buf_reserve(&h->bytes, 512) != 0)
-        return HXC_ENOMEM; /* room for a typical header section at once */
-    if (hxc__buf_reserve(&h->bytes, nlen + vlen + 2) != 0)
-        return HXC_ENOMEM;
+    size_t need = nlen + vlen + 2;
+    if (need + 1 > h->bytes.cap - h->bytes.len) {
+        /* A first field makes room for a typical header section at once. */
+        size_t want = h->bytes.cap == 0 && need < 511 ? 511 : need;
+        if (hxc__buf_reserve(&h->bytes, want) != 0)
+            return HXC_ENOMEM;
+    }
     hxc__field *f = &h->fields[h->count];
-    uint8_t *p = h->bytes.data + h->bytes.len; /* room was reserved above */
+    uint8_t *p = h->bytes.data + h->bytes.len;
     f->name_off = h->bytes.len;
     f->name_len = nlen;
     memcpy(p, name, nlen);
@@ -51,8 +54,8 @@ int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen, const
     if (vlen)
         memcpy(p + nlen + 1, value, vlen);
     p[nlen + 1 + vlen] = '\0';
-    h->bytes.len += nlen + vlen + 2;
-    h->bytes.data[h->bytes.len] = '\0';
+    p[need] = '\0';
+    h->bytes.len += need;
     h->count++;
     return 0;
 }

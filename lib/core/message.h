@@ -38,9 +38,12 @@ struct hxc_request {
     void *stream_ud;
 };
 
+struct hxc__response_cache;
+
 struct hxc_response {
     unsigned refs;
-    struct hxc_request *req; /* owned */
+    struct hxc__response_cache *cache; /* where it goes back when released, or NULL */
+    struct hxc_request *req;           /* owned */
     int status;
     char *reason;
     const char *version; /* static string */

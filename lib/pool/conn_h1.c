@@ -199,7 +199,7 @@ static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
     }
     if (!ex->got_bytes) {
         ex->got_bytes = 1;
-        ex->resp->timings.first_byte = hxc__now() - ex->t_start;
+        ex->resp->timings.first_byte = hxc__reactor_now(ex->pool->r) - ex->t_start;
     }
     hxc__pool_phase(ex, PH_READ);
     size_t used;

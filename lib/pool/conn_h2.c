@@ -21,7 +21,7 @@ static void touch(hxc__exchange *ex)
 {
     if (!ex->got_bytes) {
         ex->got_bytes = 1;
-        ex->resp->timings.first_byte = hxc__now() - ex->t_start;
+        ex->resp->timings.first_byte = hxc__reactor_now(ex->pool->r) - ex->t_start;
     }
     hxc__pool_phase(ex, PH_READ); /* the read timeout runs per stream */
 }
@@ -37,22 +37,24 @@ static int ev_status(void *sud, int status)
 
 static int ev_header(void *sud, const char *n, size_t nl, const char *v, size_t vl)
 {
-    return hxc__headers_add(&X(sud)->resp->headers, n, nl, v, vl);
+    hxc__exchange *ex = X(sud);
+    /* nghttp2 has checked the field (lower-case name; one content-length, all
+     * digits): the length is taken here, not looked up again later. */
+    if (nl == 14 && memcmp(n, "content-length", 14) == 0 && vl > 0 && vl < 20) {
+        uint64_t len = 0;
+        for (size_t i = 0; i < vl; i++)
+            len = len * 10 + (uint64_t)(v[i] - '0');
+        ex->announced = len;
+        ex->has_announced = 1;
+    }
+    return hxc__headers_add(&ex->resp->headers, n, nl, v, vl);
 }
 
 static int ev_headers_done(void *sud)
 {
     hxc__exchange *ex = X(sud);
-    const char *cl = NULL;
-    const struct hxc_headers *h = &ex->resp->headers;
-    for (size_t i = 0; i < h->count; i++) {
-        size_t nl;
-        const char *n = hxc__headers_name(h, i, &nl);
-        if (hxc__strieq(n, nl, "content-length"))
-            cl = hxc__headers_value(h, i, NULL);
-    }
-    uint64_t length = cl ? strtoull(cl, NULL, 10) : 0;
-    if (cl && ex->max_body && length > ex->max_body)
+    uint64_t length = ex->has_announced ? ex->announced : 0;
+    if (ex->has_announced && ex->max_body && length > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
     hxc__pool_expect_body(ex, length);
     hxc__pool_head_done(ex);
@@ -237,6 +239,7 @@ static int init(hxc__conn *c)
     lim.stream_window = p->cfg.h2_stream_window;
     lim.conn_window = p->cfg.h2_conn_window;
     lim.enable_push = p->cfg.push != NULL;
+    lim.recycler = &p->recycler;
     hxc__defer_init(&c->flush_task, flush_cb, c);
     hxc__timer_init(p->r, &c->ping_timer, ping_cb, c);
     int rv = hxc__h2_new(&c->h2, &events, c, &lim);

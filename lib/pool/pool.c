@@ -119,27 +119,35 @@ static double phase_timeout(const hxc__exchange *ex, enum phase ph)
 }
 
 /* Arms the exchange's one timer for whichever comes first: the end of the
- * current phase's timeout or the total deadline. */
+ * current phase's timeout or the total deadline. A timer already armed to
+ * fire no later than that is left alone: when it fires, timer_cb sees the
+ * activity since and waits out the rest. So a request's phases (queued,
+ * writing, reading) cost one timer insertion in all, not one each. */
 static void arm(hxc__exchange *ex, double now)
 {
-    double next = -1;
+    double due = 0;
     double s = phase_timeout(ex, ex->phase);
     if (s > 0)
-        next = ex->phase_since + s - now;
-    if (ex->deadline > 0 && (next < 0 || ex->deadline - now < next))
-        next = ex->deadline - now;
-    if (next < 0 && s <= 0 && ex->deadline <= 0) {
+        due = ex->phase_since + s;
+    if (ex->deadline > 0 && (due == 0 || ex->deadline < due))
+        due = ex->deadline;
+    if (due == 0) { /* no timeout applies now */
         hxc__timer_stop(&ex->timer);
+        ex->timer_due = 0;
         return;
     }
-    hxc__timer_start(&ex->timer, next > 1e-6 ? next : 1e-6);
+    if (ex->timer_due > 0 && ex->timer_due <= due + 1e-3)
+        return;
+    hxc__timer_start(&ex->timer, due - now > 1e-6 ? due - now : 1e-6);
+    ex->timer_due = due;
 }
 
 static void timer_cb(hxc__timer *t, void *arg)
 {
     (void)t;
     hxc__exchange *ex = arg;
-    double now = hxc__now();
+    double now = hxc__reactor_now(ex->pool->r);
+    ex->timer_due = 0; /* it fired: no longer armed */
     if (ex->deadline > 0 && now >= ex->deadline - 0.0005) {
         abandon(ex, HXC_ETIMEOUT_TOTAL, "the request's total deadline passed");
         return;
@@ -171,10 +179,10 @@ static void timer_cb(hxc__timer *t, void *arg)
 
 void hxc__pool_phase(hxc__exchange *ex, enum phase ph)
 {
-    double now = hxc__now();
+    double now = hxc__reactor_now(ex->pool->r);
     if ((ph == PH_READ || ph == PH_WRITE) && ex->consumer_paused)
         ph = PH_NONE; /* the user holds the flow: the silence is ours, not the server's */
-    if (ph == ex->phase && hxc__timer_armed(&ex->timer)) {
+    if (ph == ex->phase && ex->timer_due > 0) {
         ex->phase_since = now; /* activity: the armed timer will notice */
         return;
     }
@@ -222,7 +230,7 @@ static void set_idle(hxc__conn *c, int idle)
         return;
     c->idle = idle;
     if (idle) {
-        c->idle_since = hxc__now();
+        c->idle_since = hxc__reactor_now(p->r);
         hxc__list_insert_tail(&p->idle_lru, &c->lru_node);
         p->nidle++;
         hxc__timer_start(&c->idle_timer, p->cfg.keepalive_expiry);
@@ -316,7 +324,7 @@ static int start_on(hxc__conn *c, hxc__exchange *ex)
     c->nexchanges++;
     ex->c = c;
     ex->state = X_ACTIVE;
-    ex->t_active = hxc__now();
+    ex->t_active = hxc__reactor_now(p->r);
     struct hxc_response *r = ex->resp;
     r->conn_id = c->id;
     r->timings.reused = c->requests > 0;
@@ -462,7 +470,8 @@ static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
          * the meantime: probe it. One that was busy a moment ago is not probed
          * (its close would have been read; the stale-connection retry covers
          * the rest), which saves a syscall per request under load. */
-        if (best->nexchanges == 0 && hxc__now() - best->idle_since >= HXC__PROBE_AFTER &&
+        if (best->nexchanges == 0 &&
+            hxc__reactor_now(ex->pool->r) - best->idle_since >= HXC__PROBE_AFTER &&
             !best->proto->usable(best)) {
             hxc__pool_conn_close(best, 0); /* found dead before use: dropped, nothing fails */
             continue;
@@ -564,7 +573,7 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     ex->max_body = max_body;
     ex->cb = cb;
     ex->arg = arg;
-    ex->t_start = hxc__now();
+    ex->t_start = hxc__reactor_now(p->r);
     ex->streaming = resp->req->on_body != NULL;
     ex->head_cb = resp->req->on_headers != NULL;
     hxc__list_init(&ex->node);
@@ -621,7 +630,7 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, 
     ex->max_body = p->cfg.push_max_body;
     ex->cb = cb;
     ex->arg = cb_arg;
-    ex->t_start = ex->t_active = hxc__now();
+    ex->t_start = ex->t_active = hxc__reactor_now(p->r);
     ex->stream_id = id;
     ex->pushed = 1;
     hxc__timer_init(p->r, &ex->timer, timer_cb, ex);
@@ -719,6 +728,7 @@ void hxc__pool_retry(hxc__exchange *ex, int fresh)
     ex->got_bytes = ex->written = 0;
     ex->stream_id = 0;
     ex->received = 0;
+    ex->has_announced = 0;
     ex->held = 0;
     ex->uploading = ex->want_body = 0;
     p->stats.requests_retried++;
@@ -736,7 +746,7 @@ void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
     unlink_from_conn(ex);
     ex->state = X_DONE;
     struct hxc_response *r = ex->resp;
-    double now = hxc__now();
+    double now = hxc__reactor_now(p->r);
     r->timings.total = now - ex->t_start;
     r->timings.queued = (ex->t_active ? ex->t_active : now) - ex->t_start;
     if (err != 0)
@@ -814,6 +824,7 @@ int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg,
     hxc__list_init(&p->waiting);
     hxc__list_init(&p->idle_lru);
     hxc__defer_init(&p->dispatch, dispatch_cb, p);
+    hxc__recycler_init(&p->recycler);
     *out = p;
     return 0;
 }
@@ -839,5 +850,6 @@ void hxc__pool_free(hxc__pool *p)
         p->spare = ex->arg;
         hxc__free(ex);
     }
+    hxc__recycler_drain(&p->recycler); /* every session is gone: nothing is out */
     hxc__free(p);
 }

@@ -8,6 +8,7 @@
 #define HXC_POOL_INT_H
 
 #include "core/list.h"
+#include "core/recycle.h"
 #include "pool/pool.h"
 #include "proto/h2.h"
 
@@ -39,6 +40,7 @@ struct hxc__exchange {
     double phase_since; /* last activity in this phase (the timer is lazy) */
     double deadline;    /* absolute end of the total timeout (0: none) */
     hxc__timer timer;   /* one timer for both the phase and the total deadline */
+    double timer_due;   /* when it is armed to fire (0: not armed) */
     double t_start, t_active;
     int32_t stream_id; /* HTTP/2 */
     int retries;
@@ -50,9 +52,11 @@ struct hxc__exchange {
     int head_cb;         /* the consumer wants the head as soon as it is in */
     int consumer_paused; /* no read timeout while the consumer holds the flow */
     uint64_t received;   /* body bytes so far (the max_body check) */
-    size_t held;         /* streamed bytes not yet consumed */
-    int uploading;       /* a streamed upload is in progress */
-    int want_body;       /* asked the producer for more, not answered yet */
+    uint64_t announced;  /* HTTP/2: the content-length of the head, if has_announced */
+    int has_announced;
+    size_t held;   /* streamed bytes not yet consumed */
+    int uploading; /* a streamed upload is in progress */
+    int want_body; /* asked the producer for more, not answered yet */
     hxc__exchange_done_cb cb;
     void *arg;
 };
@@ -141,7 +145,8 @@ struct hxc__pool {
     unsigned nconns, nidle, nqueued, nactive;
     uint64_t next_conn_id;
     hxc_client_stats stats;
-    hxc__exchange *spare; /* freed exchanges kept for reuse (no malloc per request) */
+    hxc__exchange *spare;   /* freed exchanges kept for reuse (no malloc per request) */
+    hxc__recycler recycler; /* nghttp2's per-stream memory, for every session of the pool */
     unsigned nspare;
 };
 

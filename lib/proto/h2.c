@@ -13,6 +13,7 @@
 
 #include "core/internal.h"
 #include "core/mem.h"
+#include "core/recycle.h"
 #include "proto/h2.h"
 
 typedef struct stream {
@@ -48,27 +49,27 @@ struct hxc__h2 {
     int dead;
 };
 
+/* nghttp2's allocations: through the client's recycler when there is one
+ * (its per-stream objects come and go by the hundred), else hxc's hooks. */
 static void *h2_malloc(size_t n, void *ud)
 {
-    (void)ud;
-    return hxc__malloc(n);
+    return ud ? hxc__recycler_alloc(ud, n) : hxc__malloc(n);
 }
 static void h2_free(void *p, void *ud)
 {
-    (void)ud;
-    hxc__free(p);
+    if (ud)
+        hxc__recycler_free(ud, p);
+    else
+        hxc__free(p);
 }
 static void *h2_calloc(size_t c, size_t n, void *ud)
 {
-    (void)ud;
-    return hxc__calloc(c, n);
+    return ud ? hxc__recycler_calloc(ud, c, n) : hxc__calloc(c, n);
 }
 static void *h2_realloc(void *p, size_t n, void *ud)
 {
-    (void)ud;
-    return hxc__realloc(p, n);
+    return ud ? hxc__recycler_realloc(ud, p, n) : hxc__realloc(p, n);
 }
-static nghttp2_mem mem = {NULL, h2_malloc, h2_free, h2_calloc, h2_realloc};
 
 static stream *stream_new(hxc__h2 *h)
 {
@@ -417,7 +418,8 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
     nghttp2_option_set_max_settings(opt, 64);
     nghttp2_option_set_max_outbound_ack(opt, 1000);
     nghttp2_option_set_max_continuations(opt, 16);
-    int rv = nghttp2_session_client_new3(&h->s, cb, h, opt, &mem);
+    nghttp2_mem mem = {lim->recycler, h2_malloc, h2_free, h2_calloc, h2_realloc};
+    int rv = nghttp2_session_client_new3(&h->s, cb, h, opt, &mem); /* copies `mem` */
     nghttp2_session_callbacks_del(cb);
     nghttp2_option_del(opt);
     if (rv != 0) {

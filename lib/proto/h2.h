@@ -55,10 +55,11 @@ typedef struct hxc__h2_events {
 typedef struct hxc__h2_limits {
     size_t max_header_bytes; /* decoded header list of one response */
     unsigned max_headers;
-    unsigned max_streams;   /* our own cap on concurrent streams */
-    uint32_t stream_window; /* initial stream receive window */
-    uint32_t conn_window;   /* connection receive window */
-    int enable_push;        /* SETTINGS_ENABLE_PUSH (and room for pushed streams) */
+    unsigned max_streams;           /* our own cap on concurrent streams */
+    uint32_t stream_window;         /* initial stream receive window */
+    uint32_t conn_window;           /* connection receive window */
+    int enable_push;                /* SETTINGS_ENABLE_PUSH (and room for pushed streams) */
+    struct hxc__recycler *recycler; /* nghttp2's memory goes through it (NULL: none) */
 } hxc__h2_limits;
 
 /** A request to submit; strings need not outlive the call except `body`. */

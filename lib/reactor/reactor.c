@@ -25,6 +25,8 @@ int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_
     r->dns = NULL;
     r->dns_servers = NULL;
     r->ncommon = 0;
+    r->now_valid = 0;
+    r->alive = NULL;
     if (dns_servers != NULL && (r->dns_servers = hxc__strdup(dns_servers)) == NULL)
         return HXC_ENOMEM;
     hxc__list_init(&r->deferred);
@@ -46,11 +48,21 @@ void hxc__reactor_run_deferred(hxc__reactor *r)
     batch.next->prev = &batch;
     batch.prev->next = &batch;
     hxc__list_init(&r->deferred);
+    /* An item may destroy the reactor (the client's last task frees the
+     * client that holds it): destroy clears `alive`, and then nothing here
+     * touches `r` again. */
+    int alive = 1;
+    r->alive = &alive;
     while (!hxc__list_empty(&batch)) {
         hxc__defer *d = HXC__LIST_ENTRY(batch.next, hxc__defer, node);
         hxc__list_remove(&d->node);
+        r->now_valid = 0;
         d->cb(d, d->arg);
+        if (!alive)
+            return;
     }
+    r->alive = NULL;
+    r->now_valid = 0;
 }
 
 void hxc__defer_schedule(hxc__reactor *r, hxc__defer *d)
@@ -68,6 +80,8 @@ void hxc__reactor_destroy(hxc__reactor *r)
 {
     if (r->base == NULL)
         return; /* never initialised */
+    if (r->alive != NULL)
+        *r->alive = 0; /* destroyed from a deferred item: its runner stops */
     event_del(&r->defer_ev);
     r->defer_armed = 0;
     if (r->dns != NULL) {
@@ -115,7 +129,10 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     hxc__timer *t = arg;
-    t->cb(t, t->arg);
+    hxc__reactor *r = t->r;
+    r->now_valid = 0;
+    t->cb(t, t->arg); /* may free t */
+    r->now_valid = 0;
 }
 
 void hxc__timer_init(hxc__reactor *r, hxc__timer *t, hxc__timer_cb cb, void *arg)
@@ -171,16 +188,20 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     hxc__io *io = arg;
+    hxc__reactor *r = io->r;
     int events = 0;
     if (what & EV_READ)
         events |= HXC__IO_READ;
     if (what & EV_WRITE)
         events |= HXC__IO_WRITE;
-    io->cb(io, events, io->arg);
+    r->now_valid = 0;
+    io->cb(io, events, io->arg); /* may free io */
+    r->now_valid = 0;
 }
 
 void hxc__io_init(hxc__reactor *r, hxc__io *io, int fd, hxc__io_cb cb, void *arg)
 {
+    io->r = r;
     io->fd = fd;
     io->want = 0;
     io->cb = cb;

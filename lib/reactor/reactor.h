@@ -43,6 +43,7 @@ struct hxc__timer {
 
 struct hxc__io {
     struct event rev, wev;
+    hxc__reactor *r;
     int fd;
     int want; /* HXC__IO_READ | HXC__IO_WRITE currently registered */
     hxc__io_cb cb;
@@ -63,7 +64,29 @@ struct hxc__reactor {
         const struct timeval *tv;
     } common[16];
     int ncommon;
+    /* The time, read once per callback from the loop: a read that completes
+     * fifteen responses stamps them all with the moment it ran, instead of
+     * reading the clock a dozen times per request. Forgotten when the
+     * callback returns (and after every user callback), so a call from
+     * outside the loop's callbacks always reads the clock. */
+    double now;
+    int now_valid;
+    int *alive; /* while the deferred queue runs: cleared by destroy */
 };
+
+double hxc__now(void);
+
+/** The monotonic time in seconds, cached for the current callback. */
+static inline double hxc__reactor_now(hxc__reactor *r)
+{
+    if (!r->now_valid) {
+        r->now = hxc__now();
+        r->now_valid = 1;
+    }
+    return r->now;
+}
+/** Forgets the cached time (time may have passed: a callback ran or returned). */
+static inline void hxc__reactor_forget_now(hxc__reactor *r) { r->now_valid = 0; }
 
 /** `dns_servers` ("IP[:port],...", may be NULL) is copied. 0, HXC_EINVAL, HXC_ENOMEM. */
 int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_servers);
