@@ -31,6 +31,16 @@ int hxc_request_new(hxc_request **out, const char *method, const char *url)
         hxc_request_free(r);
         return HXC_ENOMEM;
     }
+    const char *strs[6] = {r->method,   r->url_string, r->url.scheme,
+                           r->url.host, r->url.target, r->url.authority};
+    for (int i = 0; i < 6; i++) {
+        size_t n = strlen(strs[i]);
+        if (n > UINT32_MAX) {
+            hxc_request_free(r);
+            return HXC_EINVAL;
+        }
+        r->lens[i] = (uint32_t)n;
+    }
     hxc__headers_init(&r->headers);
     for (int i = 0; i < HXC_TIMEOUT__COUNT; i++)
         r->timeouts[i] = -1;
@@ -47,9 +57,9 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
      * copy per request. */
     const char *strs[6] = {src->method,   src->url_string, src->url.scheme,
                            src->url.host, src->url.target, src->url.authority};
-    size_t lens[6], total = 0;
+    size_t total = 0; /* the lengths were measured once, when `src` was made */
     for (int i = 0; i < 6; i++)
-        total += (lens[i] = strlen(strs[i])) + 1;
+        total += (size_t)src->lens[i] + 1;
     struct hxc_request *r = hxc__malloc(sizeof(*r) + total);
     if (r == NULL)
         return HXC_ENOMEM;
@@ -69,9 +79,9 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
         char **dst[6] = {&r->method,   &r->url_string, &r->url.scheme,
                          &r->url.host, &r->url.target, &r->url.authority};
         for (int i = 0; i < 6; i++) {
-            memcpy(p, strs[i], lens[i] + 1);
+            memcpy(p, strs[i], (size_t)src->lens[i] + 1);
             *dst[i] = p;
-            p += lens[i] + 1;
+            p += src->lens[i] + 1;
         }
     }
     r->url.port = src->url.port;

@@ -17,6 +17,7 @@
 struct hxc_request {
     char *packed;      /* hxc_request_dup: all strings in one block, */
     int packed_inline; /* ...allocated with the request itself */
+    uint32_t lens[6];  /* strlen of method, URL, scheme, host, target, authority */
     char *method;
     char *url_string;
     hxc__url url;

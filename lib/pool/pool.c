@@ -37,7 +37,8 @@ static hxc__exchange *exchange_new(hxc__pool *p)
         return hxc__calloc(1, sizeof(*ex));
     p->spare = ex->arg; /* the free list is threaded through `arg` */
     p->nspare--;
-    memset(ex, 0, sizeof(*ex));
+    /* All but the timer, which is stopped and still set up for this record. */
+    memset((char *)ex + sizeof(ex->timer), 0, sizeof(*ex) - sizeof(ex->timer));
     return ex;
 }
 
@@ -577,7 +578,8 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     ex->streaming = resp->req->on_body != NULL;
     ex->head_cb = resp->req->on_headers != NULL;
     hxc__list_init(&ex->node);
-    hxc__timer_init(p->r, &ex->timer, timer_cb, ex);
+    if (!ex->timer.initialised)
+        hxc__timer_init(p->r, &ex->timer, timer_cb, ex);
     if (timeouts[HXC_TIMEOUT_TOTAL] > 0)
         ex->deadline = ex->t_start + timeouts[HXC_TIMEOUT_TOTAL];
     p->stats.requests_started++;
@@ -633,7 +635,8 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, 
     ex->t_start = ex->t_active = hxc__reactor_now(p->r);
     ex->stream_id = id;
     ex->pushed = 1;
-    hxc__timer_init(p->r, &ex->timer, timer_cb, ex);
+    if (!ex->timer.initialised)
+        hxc__timer_init(p->r, &ex->timer, timer_cb, ex);
     if (ex->timeouts[HXC_TIMEOUT_TOTAL] > 0)
         ex->deadline = ex->t_start + ex->timeouts[HXC_TIMEOUT_TOTAL];
     hxc__list_insert_tail(&c->exchanges, &ex->node);

@@ -28,7 +28,9 @@ enum cstate { C_CONNECTING, C_READY };
 #define HXC__STREAM_LOW (256u << 10)
 
 struct hxc__exchange {
-    hxc__list node; /* origin queue, or the connection's exchanges */
+    /* First, so that a recycled record keeps it: set up once per record. */
+    hxc__timer timer; /* one timer for both the phase and the total deadline */
+    hxc__list node;   /* origin queue, or the connection's exchanges */
     hxc__pool *pool;
     hxc__origin *o;
     hxc__conn *c;
@@ -39,7 +41,6 @@ struct hxc__exchange {
     enum phase phase;
     double phase_since; /* last activity in this phase (the timer is lazy) */
     double deadline;    /* absolute end of the total timeout (0: none) */
-    hxc__timer timer;   /* one timer for both the phase and the total deadline */
     double timer_due;   /* when it is armed to fire (0: not armed) */
     double t_start, t_active;
     int32_t stream_id; /* HTTP/2 */

@@ -45,6 +45,8 @@ struct hxc__h2 {
     void *ud;
     hxc__h2_limits lim;
     unsigned open;
+    int32_t last_id; /* stream_of's memo */
+    stream *last;
     int goaway;
     int dead;
 };
@@ -84,6 +86,8 @@ static stream *stream_new(hxc__h2 *h)
 
 static void stream_free(hxc__h2 *h, stream *st)
 {
+    if (h->last == st || (st->id != 0 && h->last_id == st->id))
+        h->last_id = 0, h->last = NULL;
     hxc__headers_free(&st->promise);
     if (h->nspare >= 256) {
         hxc__free(st);
@@ -114,9 +118,18 @@ static void unlink_stream(hxc__h2 *h, stream *st)
     st->prev = st->next = NULL;
 }
 
+/* The fields of a header block arrive one callback each, for one stream:
+ * the last lookup is kept (and forgotten when its record is freed). */
 static stream *stream_of(hxc__h2 *h, int32_t id)
 {
-    return nghttp2_session_get_stream_user_data(h->s, id);
+    if (id == h->last_id && id != 0)
+        return h->last;
+    stream *st = nghttp2_session_get_stream_user_data(h->s, id);
+    if (st != NULL) { /* only hits are kept: a stream not open yet may open later */
+        h->last_id = id;
+        h->last = st;
+    }
+    return st;
 }
 
 /* A callback refused the stream: remember why and reset it. */
@@ -327,6 +340,7 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
     if (st == NULL)
         return 0;
     nghttp2_session_set_stream_user_data(h->s, id, NULL);
+    h->last_id = 0, h->last = NULL;
     if (st->counted) {
         st->counted = 0;
         h->open--;
