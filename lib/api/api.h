@@ -71,7 +71,13 @@ struct hxc__call {
  * response may outlive its client (a future keeps it): the cache is
  * reference-counted by its responses and freed with the last of them.
  */
-typedef struct hxc__response_cache hxc__response_cache;
+typedef struct hxc__response_cache {
+    unsigned refs; /* the client's, and one per response made from it */
+    int closed;
+    unsigned inflight;          /* the client's calls in flight (the client keeps it up to date) */
+    struct hxc_response *spare; /* threaded through `req` */
+    unsigned nspare;
+} hxc__response_cache;
 hxc__response_cache *hxc__response_cache_new(void);
 /** The client is gone: what the cache holds is freed, and nothing more is kept. */
 void hxc__response_cache_close(hxc__response_cache *rc);

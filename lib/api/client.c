@@ -42,9 +42,14 @@ static int valid_time(double s) { return s >= 0 && s < 1e9; }
 /* Call records come from a small free list: steady load does not malloc them. */
 static hxc__call *call_new(hxc_client *c)
 {
+    c->responses->inflight++;
     hxc__call *call = c->spare;
-    if (call == NULL)
-        return hxc__calloc(1, sizeof(*call));
+    if (call == NULL) {
+        call = hxc__calloc(1, sizeof(*call));
+        if (call == NULL)
+            c->responses->inflight--;
+        return call;
+    }
     c->spare = call->ud;
     c->nspare--;
     memset(call, 0, sizeof(*call));
@@ -53,6 +58,7 @@ static hxc__call *call_new(hxc_client *c)
 
 static void call_free(hxc_client *c, hxc__call *call)
 {
+    c->responses->inflight--;
     if (c->nspare >= 256) {
         hxc__free(call);
         return;

@@ -12,13 +12,8 @@
 /* At most this many released responses are kept, each with buffers up to: */
 #define CACHE_MAX  256
 #define KEEP_BYTES (16u << 10)
-
-struct hxc__response_cache {
-    unsigned refs; /* the client's, and one per response made from it */
-    int closed;
-    struct hxc_response *spare; /* threaded through `req` */
-    unsigned nspare;
-};
+/* ...while no more than this many requests are in flight. */
+#define KEEP_BUFFERS_UPTO 1024u
 
 hxc__response_cache *hxc__response_cache_new(void)
 {
@@ -124,8 +119,15 @@ void hxc_response_release(hxc_response *r)
         r->up.cap > 0) {
         destroy(r);
     } else {
-        hxc__headers_clear(&r->headers);
-        hxc__buf_reset(&r->body);
+        if (rc->inflight > KEEP_BUFFERS_UPTO) {
+            /* Thousands in flight: buffers parked in recycled responses
+             * fragment the heap more than their reuse saves. */
+            hxc__headers_free(&r->headers);
+            hxc__buf_free(&r->body);
+        } else {
+            hxc__headers_clear(&r->headers);
+            hxc__buf_reset(&r->body);
+        }
         r->req = (struct hxc_request *)rc->spare;
         rc->spare = r;
         rc->nspare++;

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/headers.h"
 #include "core/list.h"
+#include "core/recycle.h"
 
 static void test_buf(void **state)
 {
@@ -210,12 +211,60 @@ static void test_allocator_hooks(void **state)
     assert_int_equal(n_alloc, n_free);
 }
 
+/* The recycler: blocks come back by size class, big ones are never kept,
+ * realloc keeps the bytes, and a drain gives everything back (ASan checks). */
+static void test_recycler(void **state)
+{
+    (void)state;
+    hxc__recycler rc;
+    hxc__recycler_init(&rc);
+    void *a = hxc__recycler_alloc(&rc, 100);
+    assert_non_null(a);
+    assert_int_equal((uintptr_t)a % _Alignof(max_align_t), 0);
+    memset(a, 0xab, 100);
+    hxc__recycler_free(&rc, a);
+    assert_true(rc.cached >= 100);
+    void *b = hxc__recycler_alloc(&rc, 97); /* same class: the same block */
+    assert_ptr_equal(a, b);
+    assert_int_equal(rc.cached, 0);
+    uint8_t *z = hxc__recycler_calloc(&rc, 10, 10); /* zeroed, even when recycled */
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(z[i], 0);
+    hxc__recycler_free(&rc, z);
+    char *big = hxc__recycler_alloc(&rc, 5000); /* beyond the classes */
+    assert_non_null(big);
+    memset(big, 'x', 5000);
+    size_t before = rc.cached;
+    hxc__recycler_free(&rc, big);
+    assert_int_equal(rc.cached, before); /* not kept */
+    char *g = hxc__recycler_realloc(&rc, NULL, 10);
+    memcpy(g, "0123456789", 10);
+    g = hxc__recycler_realloc(&rc, g, 3000); /* grows across classes into a big block */
+    assert_memory_equal(g, "0123456789", 10);
+    g = hxc__recycler_realloc(&rc, g, 20); /* shrinks back */
+    assert_memory_equal(g, "0123456789", 10);
+    hxc__recycler_free(&rc, g);
+    hxc__recycler_free(&rc, b);
+    hxc__recycler_free(&rc, NULL);
+    for (int i = 0; i < 1000; i++) /* bounded: a burst is not all kept */
+        hxc__recycler_free(&rc, hxc__recycler_alloc(&rc, 1024));
+    void *many[600];
+    for (int i = 0; i < 600; i++)
+        many[i] = hxc__recycler_alloc(&rc, 1000);
+    for (int i = 0; i < 600; i++)
+        hxc__recycler_free(&rc, many[i]);
+    assert_true(rc.cached <= (512u << 10));
+    hxc__recycler_drain(&rc);
+    assert_int_equal(rc.cached, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf),        cmocka_unit_test(test_headers_list),
         cmocka_unit_test(test_validation), cmocka_unit_test(test_list),
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_allocator_hooks),
+        cmocka_unit_test(test_recycler),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
