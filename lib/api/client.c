@@ -473,15 +473,18 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
             t[i] = req->timeouts[i];
     uint64_t max_body =
         req->max_body != UINT64_MAX ? req->max_body : c->cfg.max_response_body_bytes;
+    /* Linked first: the pool may start the exchange at once, and even finish
+     * it (a connection found dead), which moves the call to `done`. */
+    hxc__list_insert_tail(&c->calls, &call->node);
     int rv = hxc__pool_submit(c->pool, resp, t, max_body, exchange_done, call, &call->ex);
     if (rv != 0) {
+        hxc__list_remove(&call->node);
         resp->req = NULL; /* the caller keeps the request */
         req->call = NULL;
         hxc_response_release(resp);
         call_free(c, call);
         return rv;
     }
-    hxc__list_insert_tail(&c->calls, &call->node);
     *out = call;
     return 0;
 }

@@ -14,10 +14,20 @@
 #include "core/headers.h"
 #include "core/url.h"
 
+/* The request's strings, in the order of hxc_request.lens. */
+enum hxc__request_string {
+    HXC__RS_METHOD,
+    HXC__RS_URL,
+    HXC__RS_SCHEME,
+    HXC__RS_HOST,
+    HXC__RS_TARGET,
+    HXC__RS_AUTHORITY
+};
+
 struct hxc_request {
     char *packed;      /* hxc_request_dup: all strings in one block, */
     int packed_inline; /* ...allocated with the request itself */
-    uint32_t lens[6];  /* strlen of method, URL, scheme, host, target, authority */
+    uint32_t lens[6];  /* strlen of each, indexed by enum hxc__request_string */
     char *method;
     char *url_string;
     hxc__url url;

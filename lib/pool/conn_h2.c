@@ -289,9 +289,13 @@ static int start(hxc__conn *c, hxc__exchange *ex)
     struct hxc_request *q = ex->resp->req;
     hxc__h2_request r;
     r.method = q->method;
+    r.method_len = q->lens[HXC__RS_METHOD];
     r.scheme = q->url.scheme;
+    r.scheme_len = q->lens[HXC__RS_SCHEME];
     r.authority = q->url.authority;
+    r.authority_len = q->lens[HXC__RS_AUTHORITY];
     r.path = q->url.target;
+    r.path_len = q->lens[HXC__RS_TARGET];
     r.headers = &q->headers;
     r.user_agent = c->pool->cfg.user_agent;
     r.body = q->body;

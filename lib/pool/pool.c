@@ -119,41 +119,94 @@ static double phase_timeout(const hxc__exchange *ex, enum phase ph)
     }
 }
 
-/* Arms the exchange's one timer for whichever comes first: the end of the
- * current phase's timeout or the total deadline. A timer already armed to
- * fire no later than that is left alone: when it fires, timer_cb sees the
+/*
+ * Timeouts of one duration (the client's read timeout, say) expire in the
+ * order they were set: such exchanges wait in a FIFO per duration, watched by
+ * one libevent timer armed for the oldest. Setting one is a list append and
+ * clearing one a list removal, instead of an event_add and an event_del per
+ * request. Durations without a queue (a queue per duration, up to
+ * HXC__TQUEUES) use the exchange's own timer.
+ */
+static void tqueue_cb(hxc__timer *t, void *arg);
+static void timer_cb(hxc__timer *t, void *arg);
+
+static hxc__tqueue *tqueue_for(hxc__pool *p, double seconds)
+{
+    for (unsigned i = 0; i < p->ntq; i++)
+        if (p->tq[i].seconds == seconds)
+            return &p->tq[i];
+    if (p->ntq == HXC__TQUEUES)
+        return NULL;
+    hxc__tqueue *q = &p->tq[p->ntq++];
+    q->seconds = seconds;
+    q->pool = p;
+    hxc__list_init(&q->items);
+    hxc__timer_init(p->r, &q->timer, tqueue_cb, q);
+    return q;
+}
+
+static void disarm(hxc__exchange *ex)
+{
+    if (ex->tq != NULL) {
+        /* The queue's timer stays armed for an item that may be gone (it then
+         * fires for nothing, cheaper than moving it), unless nothing is left:
+         * an idle client must not keep the loop running. */
+        hxc__list_remove(&ex->tnode);
+        if (hxc__list_empty(&ex->tq->items))
+            hxc__timer_stop(&ex->tq->timer);
+        ex->tq = NULL;
+    } else if (ex->timer_due > 0) {
+        hxc__timer_stop(&ex->timer);
+    }
+    ex->timer_due = 0;
+}
+
+/* Arms the exchange's one timeout for whichever comes first: the end of the
+ * current phase's timeout or the total deadline. One already armed to fire no
+ * later than that is left alone: when it fires, exchange_timeout sees the
  * activity since and waits out the rest. So a request's phases (queued,
  * writing, reading) cost one timer insertion in all, not one each. */
 static void arm(hxc__exchange *ex, double now)
 {
-    double due = 0;
-    double s = phase_timeout(ex, ex->phase);
-    if (s > 0)
+    double due = 0, s = phase_timeout(ex, ex->phase), seconds = 0;
+    if (s > 0) {
         due = ex->phase_since + s;
-    if (ex->deadline > 0 && (due == 0 || ex->deadline < due))
+        seconds = ex->phase_since == now ? s : 0; /* a whole period from now */
+    }
+    if (ex->deadline > 0 && (due == 0 || ex->deadline < due)) {
         due = ex->deadline;
+        seconds = 0;
+    }
     if (due == 0) { /* no timeout applies now */
-        hxc__timer_stop(&ex->timer);
-        ex->timer_due = 0;
+        disarm(ex);
         return;
     }
     if (ex->timer_due > 0 && ex->timer_due <= due + 1e-3)
         return;
-    hxc__timer_start(&ex->timer, due - now > 1e-6 ? due - now : 1e-6);
+    disarm(ex);
+    hxc__tqueue *q = seconds > 0 ? tqueue_for(ex->pool, seconds) : NULL;
+    if (q != NULL) {
+        if (hxc__list_empty(&q->items))
+            hxc__timer_start(&q->timer, seconds);
+        hxc__list_insert_tail(&q->items, &ex->tnode); /* due times only grow: sorted */
+        ex->tq = q;
+    } else {
+        if (!ex->timer.initialised)
+            hxc__timer_init(ex->pool->r, &ex->timer, timer_cb, ex);
+        hxc__timer_start(&ex->timer, due - now > 1e-6 ? due - now : 1e-6);
+    }
     ex->timer_due = due;
 }
 
-static void timer_cb(hxc__timer *t, void *arg)
+static void exchange_timeout(hxc__exchange *ex)
 {
-    (void)t;
-    hxc__exchange *ex = arg;
     double now = hxc__reactor_now(ex->pool->r);
     ex->timer_due = 0; /* it fired: no longer armed */
     if (ex->deadline > 0 && now >= ex->deadline - 0.0005) {
         abandon(ex, HXC_ETIMEOUT_TOTAL, "the request's total deadline passed");
         return;
     }
-    /* The timer is not moved at every read: when it fires it checks whether
+    /* The timeout is not moved at every read: when it fires it checks whether
      * there was activity since, and waits out the rest if so. */
     double s = phase_timeout(ex, ex->phase);
     if (s <= 0 || now < ex->phase_since + s - 0.0005) {
@@ -175,6 +228,29 @@ static void timer_cb(hxc__timer *t, void *arg)
         break;
     default:
         break;
+    }
+}
+
+static void timer_cb(hxc__timer *t, void *arg)
+{
+    (void)t;
+    exchange_timeout(arg);
+}
+
+static void tqueue_cb(hxc__timer *t, void *arg)
+{
+    (void)t;
+    hxc__tqueue *q = arg;
+    double now = hxc__reactor_now(q->pool->r);
+    while (!hxc__list_empty(&q->items)) {
+        hxc__exchange *ex = HXC__LIST_ENTRY(q->items.next, hxc__exchange, tnode);
+        if (ex->timer_due > now + 0.0005) {
+            hxc__timer_start(&q->timer, ex->timer_due - now); /* the oldest left */
+            return;
+        }
+        hxc__list_remove(&ex->tnode);
+        ex->tq = NULL;
+        exchange_timeout(ex); /* may finish it, or queue it again (at the tail) */
     }
 }
 
@@ -578,13 +654,23 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     ex->streaming = resp->req->on_body != NULL;
     ex->head_cb = resp->req->on_headers != NULL;
     hxc__list_init(&ex->node);
-    if (!ex->timer.initialised)
-        hxc__timer_init(p->r, &ex->timer, timer_cb, ex);
+    hxc__list_init(&ex->tnode);
     if (timeouts[HXC_TIMEOUT_TOTAL] > 0)
         ex->deadline = ex->t_start + timeouts[HXC_TIMEOUT_TOTAL];
     p->stats.requests_started++;
+    *out = ex; /* before it can start, or finish */
+    /* Nothing waiting before it and a connection with room: start now rather
+     * than on the next dispatch (HTTP/2's frames still leave once per turn). */
+    if (hxc__list_empty(&o->queue) && !(p->cfg.exact_conns && o->nconns < p->cfg.exact_conns)) {
+        hxc__conn *c = pick(o, ex);
+        if (c != NULL) {
+            p->nactive++;
+            if (start_on(c, ex) == 0)
+                hxc__pool_conn_update(c);
+            return 0;
+        }
+    }
     enqueue(ex, 0);
-    *out = ex;
     return 0;
 }
 
@@ -635,8 +721,7 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, 
     ex->t_start = ex->t_active = hxc__reactor_now(p->r);
     ex->stream_id = id;
     ex->pushed = 1;
-    if (!ex->timer.initialised)
-        hxc__timer_init(p->r, &ex->timer, timer_cb, ex);
+    hxc__list_init(&ex->tnode);
     if (ex->timeouts[HXC_TIMEOUT_TOTAL] > 0)
         ex->deadline = ex->t_start + ex->timeouts[HXC_TIMEOUT_TOTAL];
     hxc__list_insert_tail(&c->exchanges, &ex->node);
@@ -741,7 +826,7 @@ void hxc__pool_retry(hxc__exchange *ex, int fresh)
 void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
 {
     hxc__pool *p = ex->pool;
-    hxc__timer_stop(&ex->timer);
+    disarm(ex);
     if (ex->state == X_QUEUED)
         dequeue(ex);
     else
@@ -853,6 +938,8 @@ void hxc__pool_free(hxc__pool *p)
         p->spare = ex->arg;
         hxc__free(ex);
     }
+    for (unsigned i = 0; i < p->ntq; i++)
+        hxc__timer_stop(&p->tq[i].timer);
     hxc__recycler_drain(&p->recycler); /* every session is gone: nothing is out */
     hxc__free(p);
 }

@@ -39,9 +39,11 @@ struct hxc__exchange {
     uint64_t max_body;
     enum xstate state;
     enum phase phase;
-    double phase_since; /* last activity in this phase (the timer is lazy) */
-    double deadline;    /* absolute end of the total timeout (0: none) */
-    double timer_due;   /* when it is armed to fire (0: not armed) */
+    double phase_since;     /* last activity in this phase (the timer is lazy) */
+    double deadline;        /* absolute end of the total timeout (0: none) */
+    double timer_due;       /* when its timeout is armed to fire (0: not armed) */
+    struct hxc__tqueue *tq; /* the queue it waits in, or NULL (its own timer) */
+    hxc__list tnode;        /* in tq->items */
     double t_start, t_active;
     int32_t stream_id; /* HTTP/2 */
     int retries;
@@ -134,6 +136,15 @@ struct hxc__origin {
 };
 
 #define HXC__POOL_BUCKETS 256
+#define HXC__TQUEUES      8
+
+/* Exchanges whose timeouts have one duration, oldest first (see arm()). */
+typedef struct hxc__tqueue {
+    double seconds;
+    hxc__list items;
+    hxc__timer timer; /* armed for the oldest */
+    hxc__pool *pool;
+} hxc__tqueue;
 
 struct hxc__pool {
     hxc__reactor *r;
@@ -148,6 +159,8 @@ struct hxc__pool {
     hxc_client_stats stats;
     hxc__exchange *spare;   /* freed exchanges kept for reuse (no malloc per request) */
     hxc__recycler recycler; /* nghttp2's per-stream memory, for every session of the pool */
+    hxc__tqueue tq[HXC__TQUEUES];
+    unsigned ntq;
     unsigned nspare;
 };
 

@@ -510,16 +510,17 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
     }
     size_t n = 0;
     const char *authority = r->authority;
+    size_t authority_len = r->authority_len;
     for (size_t i = 0; i < count; i++) {
-        size_t nl, vl;
+        size_t nl;
         const char *name = hxc__headers_name(r->headers, i, &nl);
         if (hxc__strieq(name, nl, "host"))
-            authority = hxc__headers_value(r->headers, i, &vl);
+            authority = hxc__headers_value(r->headers, i, &authority_len);
     }
-    push_nv(nv, &n, ":method", 7, r->method, strlen(r->method));
-    push_nv(nv, &n, ":scheme", 7, r->scheme, strlen(r->scheme));
-    push_nv(nv, &n, ":authority", 10, authority, strlen(authority));
-    push_nv(nv, &n, ":path", 5, r->path, strlen(r->path));
+    push_nv(nv, &n, ":method", 7, r->method, r->method_len);
+    push_nv(nv, &n, ":scheme", 7, r->scheme, r->scheme_len);
+    push_nv(nv, &n, ":authority", 10, authority, authority_len);
+    push_nv(nv, &n, ":path", 5, r->path, r->path_len);
     int have_ua = 0, have_accept = 0;
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
@@ -542,8 +543,11 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
     if (!have_accept)
         push_nv(nv, &n, "accept", 6, "*/*", 3);
     char cl[32];
-    int want_body = r->has_body || !strcmp(r->method, "POST") || !strcmp(r->method, "PUT") ||
-                    !strcmp(r->method, "PATCH");
+    /* POST, PUT and PATCH announce their (maybe empty) body's length. */
+    int want_body =
+        r->has_body ||
+        (r->method[0] == 'P' &&
+         (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH")));
     if (r->read != NULL) {
         if (r->read_len >= 0) {
             int l = snprintf(cl, sizeof(cl), "%lld", (long long)r->read_len);

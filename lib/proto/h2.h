@@ -65,6 +65,7 @@ typedef struct hxc__h2_limits {
 /** A request to submit; strings need not outlive the call except `body`. */
 typedef struct hxc__h2_request {
     const char *method, *scheme, *authority, *path;
+    size_t method_len, scheme_len, authority_len, path_len;
     const struct hxc_headers *headers;
     const char *user_agent; /* NULL or "" for none */
     const uint8_t *body;    /* must stay valid until the stream closes */

@@ -147,6 +147,45 @@ static void test_read_and_total_timeouts(void **state)
     itest_close(&t);
 }
 
+/* Timeouts of one duration share a queue: many expire together, each with its
+ * own error, while requests with other timeouts on the same client finish. */
+static void test_many_timeouts_share_a_queue(void **state)
+{
+    (void)state;
+    itest t;
+    itest_open(&t, NULL);
+    enum { SHORT = 30, LONGER = 10, QUICK = 30 };
+    hxc_future *f[SHORT + LONGER + QUICK];
+    int k = 0;
+    for (int i = 0; i < SHORT; i++)
+        f[k++] = start_with_timeout(&t, "GET", itest_url(&srv, 0, "/hang"), HXC_TIMEOUT_READ, 0.3,
+                                    NULL, 0);
+    for (int i = 0; i < LONGER; i++)
+        f[k++] = start_with_timeout(&t, "GET", itest_url(&srv, 0, "/hang"), HXC_TIMEOUT_READ, 0.8,
+                                    NULL, 0);
+    for (int i = 0; i < QUICK; i++)
+        f[k++] = itest_fetch(t.client, "GET", itest_url(&srv, 0, "/hello"), NULL);
+    hxc_future *all = hxc_future_all(f, (size_t)k);
+    hxc_future_wait(all);
+    for (int i = 0; i < k; i++) {
+        hxc_timings tm;
+        hxc_response_timings(hxc_future_response(f[i]), &tm);
+        if (i < SHORT + LONGER) {
+            itest_assert_err(f[i], HXC_ETIMEOUT_READ);
+            double want = i < SHORT ? 0.3 : 0.8;
+            assert_true(tm.total >= want - 0.05 && tm.total < want + 2);
+        } else {
+            itest_assert_ok(f[i], 200);
+        }
+        hxc_future_free(f[i]);
+    }
+    hxc_future_free(all);
+    hxc_future *g = itest_fetch(t.client, "GET", itest_url(&srv, 0, "/hello"), NULL);
+    itest_assert_ok(g, 200);
+    hxc_future_free(g);
+    itest_close(&t);
+}
+
 static void test_write_timeout(void **state)
 {
     (void)state;
@@ -352,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_header_limits),
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_read_and_total_timeouts),
+        cmocka_unit_test(test_many_timeouts_share_a_queue),
         cmocka_unit_test(test_write_timeout),
         cmocka_unit_test(test_pool_timeout),
         cmocka_unit_test(test_connect_timeout),
