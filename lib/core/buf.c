@@ -21,6 +21,21 @@ int hxc__buf_reserve(hxc__buf *b, size_t extra)
     return 0;
 }
 
+int hxc__buf_reserve_exact(hxc__buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - b->len - 1)
+        return HXC_ENOMEM;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    uint8_t *d = hxc__realloc(b->data, need);
+    if (d == NULL)
+        return HXC_ENOMEM;
+    b->data = d;
+    b->cap = need;
+    return 0;
+}
+
 int hxc__buf_append(hxc__buf *b, const void *p, size_t n)
 {
     int rv = hxc__buf_reserve(b, n);

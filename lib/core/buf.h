@@ -23,6 +23,8 @@ static inline void hxc__buf_init(hxc__buf *b)
 int hxc__buf_append(hxc__buf *b, const void *p, size_t n);
 /** Makes room for `extra` more bytes (plus the spare NUL). 0 or HXC_ENOMEM. */
 int hxc__buf_reserve(hxc__buf *b, size_t extra);
+/** Like hxc__buf_reserve, but grows to exactly what is asked (a known size). */
+int hxc__buf_reserve_exact(hxc__buf *b, size_t extra);
 void hxc__buf_reset(hxc__buf *b);
 void hxc__buf_free(hxc__buf *b);
 

@@ -28,29 +28,31 @@ void hxc__headers_clear(struct hxc_headers *h)
 int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen, const char *value,
                      size_t vlen)
 {
+    size_t need = nlen + vlen + 2;
+    if (nlen > UINT32_MAX / 4 || vlen > UINT32_MAX / 4 || h->bytes.len + need >= UINT32_MAX)
+        return HXC_ENOMEM; /* beyond what a field list holds */
     if (h->count == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 16;
+        size_t cap = h->cap ? h->cap * 2 : 8;
         hxc__field *f = hxc__realloc(h->fields, cap * sizeof(*f));
         if (f == NULL)
             return HXC_ENOMEM;
         h->fields = f;
         h->cap = cap;
     }
-    size_t need = nlen + vlen + 2;
     if (need + 1 > h->bytes.cap - h->bytes.len) {
         /* A first field makes room for a typical header section at once. */
-        size_t want = h->bytes.cap == 0 && need < 511 ? 511 : need;
+        size_t want = h->bytes.cap == 0 && need < 255 ? 255 : need;
         if (hxc__buf_reserve(&h->bytes, want) != 0)
             return HXC_ENOMEM;
     }
     hxc__field *f = &h->fields[h->count];
     uint8_t *p = h->bytes.data + h->bytes.len;
-    f->name_off = h->bytes.len;
-    f->name_len = nlen;
+    f->name_off = (uint32_t)h->bytes.len;
+    f->name_len = (uint32_t)nlen;
     memcpy(p, name, nlen);
     p[nlen] = '\0';
-    f->value_off = h->bytes.len + nlen + 1;
-    f->value_len = vlen;
+    f->value_off = (uint32_t)(h->bytes.len + nlen + 1);
+    f->value_len = (uint32_t)vlen;
     if (vlen)
         memcpy(p + nlen + 1, value, vlen);
     p[nlen + 1 + vlen] = '\0';
@@ -65,13 +67,15 @@ int hxc__headers_append_value(struct hxc_headers *h, const char *v, size_t vlen)
     if (h->count == 0)
         return HXC_EINVAL;
     hxc__field *f = &h->fields[h->count - 1];
+    if (vlen > UINT32_MAX / 4 || h->bytes.len + vlen + 2 >= UINT32_MAX)
+        return HXC_ENOMEM;
     /* The value is the last thing in the buffer: drop its NUL, extend, re-terminate. */
     h->bytes.len--;
     if (hxc__buf_append(&h->bytes, v, vlen) != 0 || hxc__buf_append(&h->bytes, "", 1) != 0) {
         h->bytes.len = f->value_off + f->value_len + 1;
         return HXC_ENOMEM;
     }
-    f->value_len += vlen;
+    f->value_len += (uint32_t)vlen;
     return 0;
 }
 
@@ -82,6 +86,8 @@ int hxc__headers_append_name(struct hxc_headers *h, const char *n, size_t nlen)
     hxc__field *f = &h->fields[h->count - 1];
     if (f->value_len != 0)
         return HXC_EINVAL;
+    if (nlen > UINT32_MAX / 4 || h->bytes.len + nlen + 3 >= UINT32_MAX)
+        return HXC_ENOMEM;
     /* Layout is name NUL "" NUL: rebuild the tail. */
     h->bytes.len = f->name_off + f->name_len;
     if (hxc__buf_append(&h->bytes, n, nlen) != 0 || hxc__buf_append(&h->bytes, "\0", 2) != 0) {
@@ -89,7 +95,7 @@ int hxc__headers_append_name(struct hxc_headers *h, const char *n, size_t nlen)
         hxc__buf_append(&h->bytes, "\0", 2);
         return HXC_ENOMEM;
     }
-    f->name_len += nlen;
+    f->name_len += (uint32_t)nlen;
     f->value_off = f->name_off + f->name_len + 1;
     return 0;
 }

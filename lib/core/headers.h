@@ -9,11 +9,14 @@
 #define HXC_CORE_HEADERS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 
+/* Offsets and lengths in `bytes`: 32 bits each (a list is at most 4 GiB),
+ * so a typical response head's index fits in one cache line or two. */
 typedef struct hxc__field {
-    size_t name_off, name_len, value_off, value_len;
+    uint32_t name_off, name_len, value_off, value_len;
 } hxc__field;
 
 struct hxc_headers {

@@ -756,7 +756,7 @@ void hxc__pool_expect_body(hxc__exchange *ex, uint64_t length)
     /* One allocation for a buffered body of announced size (bounded). */
     if (!ex->streaming && length > 0 && length <= (4u << 20) &&
         (ex->max_body == 0 || length <= ex->max_body))
-        hxc__buf_reserve(&ex->resp->body, (size_t)length);
+        hxc__buf_reserve_exact(&ex->resp->body, (size_t)length);
 }
 
 void hxc__pool_head_done(hxc__exchange *ex)
