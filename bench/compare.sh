@@ -3,14 +3,18 @@
 # same shape of load, same run, against Debian's nghttpd, h2o and nginx started
 # here on loopback. Servers are pinned to CPU 0, clients to CPU 1.
 #
-#   bench/compare.sh [BUILD_DIR] [SCALE]      (make bench runs it on build/)
+#   bench/compare.sh [BUILD_DIR] [SCALE] [REPEAT]   (make bench runs it on build/)
 #
 # Prints one table: requests/s, client CPU per request (user + sys of the
 # client process), peak RSS, and each tool's CPU per request relative to
-# hxc-load. A benchmark, not a test: nothing fails on a number.
+# hxc-load. Every case runs REPEAT times (default 3), the tools taking turns,
+# and the table gives each tool's median (the largest RSS): one run on a
+# shared machine can be off by 20 %. A benchmark, not a test: nothing fails
+# on a number.
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 SCALE=${2:-1}
+REPEAT=${3:-3}
 N=$((100000 * SCALE))
 NBIG=$((20000 * SCALE))
 CERTS=$BUILD/test/certs
@@ -94,41 +98,58 @@ run() {
     echo "$case|$tool|$rate|$(echo "$cpu * 1000000 / $reqs" | bc -l)|$((rss / 1024))" >> "$RESULTS"
 }
 
-C="h2 TLS 1x100 (1 KiB)"
-run "$C" h2load h2load -n $N -c 1 -m 100 "https://127.0.0.1:$P_H2/1k"
-[ -n "$CURLM" ] && run "$C" curl-multi "$CURLM" -n $N -c 1 -m 100 --insecure "https://127.0.0.1:$P_H2/1k"
-run "$C" hxc-load "$HXC" -q -n $N -c 1 -m 100 --insecure "https://127.0.0.1:$P_H2/1k"
-C="h2 TLS 10x100 (1 KiB)"
-run "$C" h2load h2load -n $N -c 10 -m 100 "https://127.0.0.1:$P_H2/1k"
-[ -n "$CURLM" ] && run "$C" curl-multi "$CURLM" -n $N -c 10 -m 100 --insecure "https://127.0.0.1:$P_H2/1k"
-run "$C" hxc-load "$HXC" -q -n $N -c 10 -m 100 --insecure "https://127.0.0.1:$P_H2/1k"
-C="h2c 1x100 (1 KiB)"
-run "$C" h2load h2load -n $N -c 1 -m 100 "http://127.0.0.1:$P_H2C/1k"
-run "$C" hxc-load "$HXC" -q -n $N -c 1 -m 100 "http://127.0.0.1:$P_H2C/1k"
-C="HTTP/1.1 100 conns (1 KiB)"
-run "$C" h2load h2load --h1 -n $N -c 100 "http://127.0.0.1:$P_NGX/1k"
-run "$C" wrk wrk -t 1 -c 100 -d 3s "http://127.0.0.1:$P_NGX/1k"
-[ -n "$CURLM" ] && run "$C" curl-multi "$CURLM" -n $N -c 100 --h1 "http://127.0.0.1:$P_NGX/1k"
-run "$C" hxc-load "$HXC" -q --h1 -n $N -c 100 "http://127.0.0.1:$P_NGX/1k"
-C="h2 TLS 1x10 (100 KiB, h2o)"
-run "$C" h2load h2load -n $NBIG -c 1 -m 10 "https://127.0.0.1:$P_H2O/100k"
-[ -n "$CURLM" ] && run "$C" curl-multi "$CURLM" -n $NBIG -c 1 -m 10 --insecure "https://127.0.0.1:$P_H2O/100k"
-run "$C" hxc-load "$HXC" -q -n $NBIG -c 1 -m 10 --insecure "https://127.0.0.1:$P_H2O/100k"
-C="HTTP/1.1 10000 conns (memory)"
-run "$C" h2load h2load --h1 -n 20000 -c 10000 "http://127.0.0.1:$P_NGX/1k"
-run "$C" hxc-load "$HXC" -q --h1 -n 20000 -c 10000 "http://127.0.0.1:$P_NGX/1k"
+for rep in $(seq "$REPEAT"); do
+    C="h2 TLS 1x100 (1 KiB)"
+    run "$C" h2load h2load -n $N -c 1 -m 100 "https://127.0.0.1:$P_H2/1k"
+    [ -n "$CURLM" ] && run "$C" curl-multi "$CURLM" -n $N -c 1 -m 100 --insecure "https://127.0.0.1:$P_H2/1k"
+    run "$C" hxc-load "$HXC" -q -n $N -c 1 -m 100 --insecure "https://127.0.0.1:$P_H2/1k"
+    C="h2 TLS 10x100 (1 KiB)"
+    run "$C" h2load h2load -n $N -c 10 -m 100 "https://127.0.0.1:$P_H2/1k"
+    [ -n "$CURLM" ] && run "$C" curl-multi "$CURLM" -n $N -c 10 -m 100 --insecure "https://127.0.0.1:$P_H2/1k"
+    run "$C" hxc-load "$HXC" -q -n $N -c 10 -m 100 --insecure "https://127.0.0.1:$P_H2/1k"
+    C="h2c 1x100 (1 KiB)"
+    run "$C" h2load h2load -n $N -c 1 -m 100 "http://127.0.0.1:$P_H2C/1k"
+    run "$C" hxc-load "$HXC" -q -n $N -c 1 -m 100 "http://127.0.0.1:$P_H2C/1k"
+    C="HTTP/1.1 100 conns (1 KiB)"
+    run "$C" h2load h2load --h1 -n $N -c 100 "http://127.0.0.1:$P_NGX/1k"
+    run "$C" wrk wrk -t 1 -c 100 -d 3s "http://127.0.0.1:$P_NGX/1k"
+    [ -n "$CURLM" ] && run "$C" curl-multi "$CURLM" -n $N -c 100 --h1 "http://127.0.0.1:$P_NGX/1k"
+    run "$C" hxc-load "$HXC" -q --h1 -n $N -c 100 "http://127.0.0.1:$P_NGX/1k"
+    C="h2 TLS 1x10 (100 KiB, h2o)"
+    run "$C" h2load h2load -n $NBIG -c 1 -m 10 "https://127.0.0.1:$P_H2O/100k"
+    [ -n "$CURLM" ] && run "$C" curl-multi "$CURLM" -n $NBIG -c 1 -m 10 --insecure "https://127.0.0.1:$P_H2O/100k"
+    run "$C" hxc-load "$HXC" -q -n $NBIG -c 1 -m 10 --insecure "https://127.0.0.1:$P_H2O/100k"
+    C="HTTP/1.1 10000 conns (memory)"
+    run "$C" h2load h2load --h1 -n 20000 -c 10000 "http://127.0.0.1:$P_NGX/1k"
+    run "$C" hxc-load "$HXC" -q --h1 -n 20000 -c 10000 "http://127.0.0.1:$P_NGX/1k"
+done
 
-echo "hxc-load comparison, $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -m), client pinned: ${CLI_PIN:-no}"
+echo "hxc-load comparison, $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -m), client pinned: ${CLI_PIN:-no}, median of $REPEAT runs"
 echo
 awk -F'|' '
-  { c[NR]=$1; t[NR]=$2; r[NR]=$3; u[NR]=$4; m[NR]=$5; if ($2 == "hxc-load") base[$1]=$4 }
+  function median(list,   n, a, i, j, x) {
+    n = split(list, a, " ");
+    for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2;
+  }
+  {
+    k = $1 SUBSEP $2;
+    if (!(k in seen)) { seen[k] = 1; order[++nk] = k; c[nk] = $1; t[nk] = $2 }
+    if ($3 == "failed") { failed[k]++; next }
+    r[k] = r[k] " " $3; u[k] = u[k] " " $4; if ($5 + 0 > m[k] + 0) m[k] = $5;
+  }
   END {
+    for (i = 1; i <= nk; i++) {
+      k = order[i];
+      if (r[k] != "") { mr[k] = median(r[k]); mu[k] = median(u[k]) }
+      if (t[i] == "hxc-load" && r[k] != "") base[c[i]] = mu[k];
+    }
     printf "| %-30s | %-10s | %12s | %12s | %8s | %14s |\n", "case", "tool", "req/s", "CPU us/req", "RSS MB", "CPU vs hxc-load";
     printf "| %-30s | %-10s | %12s | %12s | %8s | %14s |\n", "---", "---", "---:", "---:", "---:", "---:";
-    for (i = 1; i <= NR; i++) {
-      ratio = (u[i] != "-" && base[c[i]] > 0) ? sprintf("%.2fx", u[i] / base[c[i]]) : "-";
-      printf "| %-30s | %-10s | %12s | %12s | %8s | %14s |\n", c[i], t[i],
-             (r[i] == "failed" ? "failed" : sprintf("%.0f", r[i])),
-             (u[i] == "-" ? "-" : sprintf("%.2f", u[i])), m[i], ratio;
+    for (i = 1; i <= nk; i++) {
+      k = order[i];
+      if (r[k] == "") { printf "| %-30s | %-10s | %12s | %12s | %8s | %14s |\n", c[i], t[i], "failed", "-", "-", "-"; continue }
+      ratio = base[c[i]] > 0 ? sprintf("%.2fx", mu[k] / base[c[i]]) : "-";
+      printf "| %-30s | %-10s | %12.0f | %12.2f | %8s | %14s |\n", c[i], t[i], mr[k], mu[k], m[k], ratio;
     }
   }' "$RESULTS"

@@ -523,7 +523,9 @@ static void dequeue(hxc__exchange *ex)
 }
 
 /* A connection of the origin that can take `ex` now, or NULL: the first with
- * room, or in exact mode (load testing) the least loaded, to spread evenly.
+ * room. In exact mode (load testing) the one chosen then goes to the back of
+ * the list, so that requests go round the connections evenly (a scan for the
+ * least loaded cost a capacity query per connection per request).
  * Only the one chosen is probed for liveness (one syscall, if it is idle). */
 static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
 {
@@ -536,13 +538,15 @@ static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
                 continue;
             if (c->proto->capacity(c) == 0)
                 continue;
-            if (best == NULL || c->nexchanges < best->nexchanges)
-                best = c;
-            if (!spread || best->nexchanges == 0)
-                break; /* nothing can be less loaded than an idle one */
+            best = c;
+            break;
         }
         if (best == NULL)
             return NULL;
+        if (spread) {
+            hxc__list_remove(&best->avail_node);
+            hxc__list_insert_tail(&o->avail, &best->avail_node);
+        }
         /* A connection idle for a while may have been closed by the server in
          * the meantime: probe it. One that was busy a moment ago is not probed
          * (its close would have been read; the stale-connection retry covers
