@@ -10,7 +10,7 @@
 #include "api/api.h"
 
 /* At most this many released responses are kept, each with buffers up to: */
-#define CACHE_MAX  256
+#define CACHE_MAX  1024
 #define KEEP_BYTES (16u << 10)
 /* ...while no more than this many requests are in flight. */
 #define KEEP_BUFFERS_UPTO 1024u

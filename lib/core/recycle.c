@@ -14,8 +14,8 @@ typedef union header {
 } header;
 
 #define CLASS_BYTES   32
-#define MAX_CACHED    (512u << 10) /* bytes kept in all the lists together */
-#define MAX_PER_CLASS 256u
+#define MAX_CACHED    (1u << 20) /* bytes kept in all the lists together */
+#define MAX_PER_CLASS 1024u
 
 static size_t class_of(size_t n) { return (n + CLASS_BYTES - 1) / CLASS_BYTES; }
 

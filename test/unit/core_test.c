@@ -248,12 +248,13 @@ static void test_recycler(void **state)
     hxc__recycler_free(&rc, NULL);
     for (int i = 0; i < 1000; i++) /* bounded: a burst is not all kept */
         hxc__recycler_free(&rc, hxc__recycler_alloc(&rc, 1024));
-    void *many[600];
-    for (int i = 0; i < 600; i++)
+    void *many[1500];
+    for (int i = 0; i < 1500; i++)
         many[i] = hxc__recycler_alloc(&rc, 1000);
-    for (int i = 0; i < 600; i++)
+    for (int i = 0; i < 1500; i++)
         hxc__recycler_free(&rc, many[i]);
-    assert_true(rc.cached <= (512u << 10));
+    assert_true(rc.cached <= (1u << 20));
+    assert_true(rc.count[HXC__RECYCLE_CLASSES] <= 1024);
     hxc__recycler_drain(&rc);
     assert_int_equal(rc.cached, 0);
 }
