@@ -32,15 +32,21 @@ static void destroy(struct hxc_response *r)
     hxc__free(r);
 }
 
-static void cache_unref(hxc__response_cache *rc)
+static void cache_drain(hxc__response_cache *rc)
 {
-    if (--rc->refs > 0)
-        return;
     while (rc->spare != NULL) {
         struct hxc_response *r = rc->spare;
         rc->spare = (struct hxc_response *)r->req;
         destroy(r);
     }
+    rc->nspare = 0;
+}
+
+static void cache_unref(hxc__response_cache *rc)
+{
+    if (--rc->refs > 0)
+        return;
+    cache_drain(rc);
     hxc__free(rc);
 }
 
@@ -49,6 +55,7 @@ void hxc__response_cache_close(hxc__response_cache *rc)
     if (rc == NULL)
         return;
     rc->closed = 1;
+    cache_drain(rc); /* responses still out are freed when released */
     cache_unref(rc);
 }
 

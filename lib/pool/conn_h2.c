@@ -40,10 +40,12 @@ static int ev_header(void *sud, const char *n, size_t nl, const char *v, size_t 
     hxc__exchange *ex = X(sud);
     /* nghttp2 has checked the field (lower-case name; one content-length, all
      * digits): the length is taken here, not looked up again later. */
-    if (nl == 14 && memcmp(n, "content-length", 14) == 0 && vl > 0 && vl < 20) {
+    if (nl == 14 && memcmp(n, "content-length", 14) == 0) {
         uint64_t len = 0;
-        for (size_t i = 0; i < vl; i++)
-            len = len * 10 + (uint64_t)(v[i] - '0');
+        for (size_t i = 0; i < vl; i++) {
+            uint64_t d = (uint64_t)(v[i] - '0');
+            len = len > (UINT64_MAX - d) / 10 ? UINT64_MAX : len * 10 + d; /* saturates */
+        }
         ex->announced = len;
         ex->has_announced = 1;
     }
@@ -306,8 +308,8 @@ static int start(hxc__conn *c, hxc__exchange *ex)
     int32_t id = hxc__h2_submit(c->h2, &r, ex);
     if (id < 0) {
         hxc__pool_finish(ex, id, "could not submit the request on the HTTP/2 session");
-        hxc__pool_conn_update(c);
-        return 0;
+        hxc__pool_conn_update(c); /* may close it: the caller must not touch it again */
+        return 1;
     }
     ex->stream_id = id;
     hxc__pool_phase(ex, PH_WRITE); /* until the request's last frame is out */

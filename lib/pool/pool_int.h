@@ -73,8 +73,9 @@ typedef struct hxc__conn_proto {
     unsigned (*capacity)(hxc__conn *c);
     /** Whether an idle connection is still usable (checked before reuse). */
     int (*usable)(hxc__conn *c);
-    /** Starts `ex` (already linked to the connection). 0, or nonzero if the
-     *  connection failed and was closed (and `ex` finished). */
+    /** Starts `ex` (already linked to the connection). 0, or nonzero if `ex`
+     *  was finished instead and the connection closed or re-filed: the caller
+     *  must not touch the connection again. */
     int (*start)(hxc__conn *c, hxc__exchange *ex);
     /** Abandons `ex` (cancel, timeout); it is finished by the caller afterwards. */
     void (*cancel)(hxc__conn *c, hxc__exchange *ex);

@@ -26,6 +26,7 @@ int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_
     r->dns_servers = NULL;
     r->ncommon = 0;
     r->now_valid = 0;
+    r->in_callback = 0;
     r->alive = NULL;
     if (dns_servers != NULL && (r->dns_servers = hxc__strdup(dns_servers)) == NULL)
         return HXC_ENOMEM;
@@ -57,9 +58,11 @@ void hxc__reactor_run_deferred(hxc__reactor *r)
         hxc__defer *d = HXC__LIST_ENTRY(batch.next, hxc__defer, node);
         hxc__list_remove(&d->node);
         r->now_valid = 0;
+        r->in_callback++;
         d->cb(d, d->arg);
         if (!alive)
             return;
+        r->in_callback--;
     }
     r->alive = NULL;
     r->now_valid = 0;
@@ -131,7 +134,9 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     hxc__timer *t = arg;
     hxc__reactor *r = t->r;
     r->now_valid = 0;
-    t->cb(t, t->arg); /* may free t */
+    r->in_callback++;
+    t->cb(t, t->arg); /* may free t, never the reactor */
+    r->in_callback--;
     r->now_valid = 0;
 }
 
@@ -195,7 +200,9 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
     if (what & EV_WRITE)
         events |= HXC__IO_WRITE;
     r->now_valid = 0;
-    io->cb(io, events, io->arg); /* may free io */
+    r->in_callback++;
+    io->cb(io, events, io->arg); /* may free io, never the reactor */
+    r->in_callback--;
     r->now_valid = 0;
 }
 

@@ -66,11 +66,14 @@ struct hxc__reactor {
     int ncommon;
     /* The time, read once per callback from the loop: a read that completes
      * fifteen responses stamps them all with the moment it ran, instead of
-     * reading the clock a dozen times per request. Forgotten when the
-     * callback returns (and after every user callback), so a call from
-     * outside the loop's callbacks always reads the clock. */
+     * reading the clock a dozen times per request. Only inside the
+     * reactor's own callbacks (`in_callback` > 0): it is forgotten when one
+     * returns and after every user callback, and any call from elsewhere (the
+     * caller's code before the loop runs, its own libevent callbacks, evdns)
+     * reads the clock. */
     double now;
     int now_valid;
+    int in_callback;
     int *alive; /* while the deferred queue runs: cleared by destroy */
 };
 
@@ -79,6 +82,8 @@ double hxc__now(void);
 /** The monotonic time in seconds, cached for the current callback. */
 static inline double hxc__reactor_now(hxc__reactor *r)
 {
+    if (r->in_callback == 0)
+        return hxc__now();
     if (!r->now_valid) {
         r->now = hxc__now();
         r->now_valid = 1;

@@ -4,6 +4,7 @@
  * on the same client succeeds).
  */
 #include <netinet/in.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -225,6 +226,49 @@ static void test_pool_timeout(void **state)
     itest_close(&t);
 }
 
+/* A timeout runs from when its request was sent, even when the program did
+ * other work between two sends outside the loop (the loop's cached time must
+ * not leak out of the loop's callbacks). */
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_timeout_counts_from_send_outside_the_loop(void **state)
+{
+    (void)state;
+    hxc_client_config cfg;
+    hxc_client_config_init(&cfg);
+    cfg.max_connections = 1;
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *busy = itest_start(t.client, "GET", itest_url(&srv, 0, "/delay/2000"), NULL);
+    /* Both wait for the one connection, with the same pool timeout. */
+    double t1 = mono_now();
+    hxc_future *first =
+        start_with_timeout(&t, "GET", itest_url(&srv, 0, "/hello"), HXC_TIMEOUT_POOL, 0.6, NULL, 0);
+    usleep(400 * 1000); /* the program is busy elsewhere; the loop does not run */
+    double t2 = mono_now();
+    hxc_future *second =
+        start_with_timeout(&t, "GET", itest_url(&srv, 0, "/hello"), HXC_TIMEOUT_POOL, 0.6, NULL, 0);
+    assert_int_equal(hxc_future_wait(first), HXC_ETIMEOUT_POOL);
+    double e1 = mono_now() - t1;
+    assert_int_equal(hxc_future_wait(second), HXC_ETIMEOUT_POOL);
+    double e2 = mono_now() - t2;
+    assert_true(e1 >= 0.55);
+    assert_true(e2 >= 0.55); /* not expired with the first, 0.4 s too early */
+    hxc_timings tm;
+    hxc_response_timings(hxc_future_response(second), &tm);
+    assert_true(tm.total >= 0.55 && tm.total < 0.95);
+    hxc_future_free(first);
+    hxc_future_free(second);
+    assert_int_equal(hxc_future_wait(busy), 0);
+    hxc_future_free(busy);
+    itest_close(&t);
+}
+
 /* A socket of `type` bound to an ephemeral loopback port; *port gets the port. */
 static int loopback_socket(int type, int *port)
 {
@@ -394,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_many_timeouts_share_a_queue),
         cmocka_unit_test(test_write_timeout),
         cmocka_unit_test(test_pool_timeout),
+        cmocka_unit_test(test_timeout_counts_from_send_outside_the_loop),
         cmocka_unit_test(test_connect_timeout),
         cmocka_unit_test(test_connect_refused),
         cmocka_unit_test(test_stale_keepalive_retry),
