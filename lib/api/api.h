@@ -19,7 +19,8 @@ struct hxc_client {
     hxc__reactor r;
     hxc_client_config cfg;
     char *ca_file, *ca_path, *user_agent; /* owned copies */
-    hxc__tls_ctx *tls;
+    hxc__tls_ctx *tls;                    /* made on first use (NULL until then) */
+    char tls_error[300];                  /* why it could not be made */
     hxc__pool *pool;
     hxc__list calls;    /* in flight */
     hxc__list done;     /* finished, waiting to be delivered */

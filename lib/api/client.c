@@ -345,6 +345,21 @@ static void maybe_finish_close(hxc_client *c)
         hxc__defer_schedule(&c->r, &c->close_task);
 }
 
+/* The client's one TLS context, made on first use (see hxc_client_open). */
+static hxc__tls_ctx *tls_get(void *arg, const char **detail)
+{
+    hxc_client *c = arg;
+    if (c->tls == NULL) {
+        hxc__tls_opts to = {c->cfg.insecure, c->ca_file, c->ca_path};
+        if (hxc__tls_ctx_new(&c->tls, &to, c->tls_error, sizeof(c->tls_error)) != 0) {
+            c->tls = NULL;
+            *detail = c->tls_error;
+            return NULL;
+        }
+    }
+    return c->tls;
+}
+
 int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_config *cfg)
 {
     hxc_client_config defaults;
@@ -388,11 +403,17 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     rv = hxc__reactor_init(&c->r, base, cfg->dns_servers);
     if (rv != 0)
         goto fail;
-    char detail[300];
-    hxc__tls_opts to = {cfg->insecure, c->ca_file, c->ca_path};
-    rv = hxc__tls_ctx_new(&c->tls, &to, detail, sizeof(detail));
-    if (rv != 0)
-        goto fail;
+    /* CA files named by the caller are loaded now, so that a bad one fails
+     * here; with the system store the context waits for the first TLS
+     * connection (building one costs about 3 ms, which a client that only
+     * speaks cleartext never pays). */
+    if (c->ca_file != NULL || c->ca_path != NULL) {
+        const char *detail;
+        if (tls_get(c, &detail) == NULL) {
+            rv = HXC_ETLS_HANDSHAKE;
+            goto fail;
+        }
+    }
     hxc__pool_config pc;
     memset(&pc, 0, sizeof(pc));
     pc.max_connections = cfg->max_connections;
@@ -421,7 +442,9 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
         pc.push_timeouts[HXC_TIMEOUT_TOTAL] = cfg->total_timeout;
         pc.push_max_body = cfg->max_response_body_bytes;
     }
-    rv = hxc__pool_new(&c->pool, &c->r, &pc, c->tls);
+    pc.tls_get = tls_get;
+    pc.tls_arg = c;
+    rv = hxc__pool_new(&c->pool, &c->r, &pc);
     if (rv != 0)
         goto fail;
     hxc__list_init(&c->calls);

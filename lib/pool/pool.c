@@ -462,8 +462,12 @@ static void conn_on_connected(void *ud, int err, const char *detail)
 static const unsigned char alpn_h1[] = "\x08http/1.1";
 static const unsigned char alpn_h2_h1[] = "\x02h2\x08http/1.1";
 
-static int conn_open(hxc__pool *p, hxc__origin *o, hxc__exchange *ex)
+static int conn_open(hxc__pool *p, hxc__origin *o, hxc__exchange *ex, const char **detail)
 {
+    *detail = "could not start a connection";
+    hxc__tls_ctx *tls = NULL;
+    if (o->tls && (tls = p->cfg.tls_get(p->cfg.tls_arg, detail)) == NULL)
+        return HXC_ETLS_HANDSHAKE;
     hxc__conn *c = hxc__calloc(1, sizeof(*c));
     if (c == NULL)
         return HXC_ENOMEM;
@@ -480,7 +484,7 @@ static int conn_open(hxc__pool *p, hxc__origin *o, hxc__exchange *ex)
     hxc__timer_init(p->r, &c->idle_timer, idle_timer_cb, c);
     hxc__h1_init(&c->h1, NULL, NULL, &p->cfg.h1_limits);
     int offer_h2 = o->tls && p->cfg.http2;
-    hxc__endpoint ep = {o->host, o->port, o->tls ? p->tls : NULL, NULL, 0};
+    hxc__endpoint ep = {o->host, o->port, tls, NULL, 0};
     if (o->tls) {
         ep.alpn = offer_h2 ? alpn_h2_h1 : alpn_h1;
         ep.alpn_len = offer_h2 ? sizeof(alpn_h2_h1) - 1 : sizeof(alpn_h1) - 1;
@@ -593,9 +597,10 @@ static void dispatch_origin(hxc__pool *p, hxc__origin *o)
         }
         dequeue(ex);
         p->nactive++;
-        int rv = conn_open(p, o, ex);
+        const char *detail;
+        int rv = conn_open(p, o, ex, &detail);
         if (rv != 0)
-            hxc__pool_finish(ex, rv, "could not start a connection");
+            hxc__pool_finish(ex, rv, detail);
     }
 }
 
@@ -901,7 +906,7 @@ void hxc__pool_stats(const hxc__pool *p, hxc_client_stats *out)
     out->requests_active = p->nactive;
 }
 
-int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg, hxc__tls_ctx *tls)
+int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg)
 {
     hxc__pool *p = hxc__calloc(1, sizeof(*p));
     if (p == NULL)
@@ -910,7 +915,6 @@ int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg,
     p->cfg = *cfg;
     if (p->cfg.max_connections == 0)
         p->cfg.max_connections = 1;
-    p->tls = tls;
     for (unsigned i = 0; i < HXC__POOL_BUCKETS; i++)
         hxc__list_init(&p->buckets[i]);
     hxc__list_init(&p->waiting);

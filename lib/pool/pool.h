@@ -46,9 +46,14 @@ typedef struct hxc__pool_config {
     hxc__exchange_progress_cb need_body; /* streamed uploads: produce more into resp->up */
     double push_timeouts[HXC_TIMEOUT__COUNT];
     uint64_t push_max_body;
+    /* The TLS context, asked for when the first TLS connection opens (a client
+     * that only speaks cleartext never builds one): NULL with *detail set if
+     * it cannot be made. The pool does not own it. */
+    hxc__tls_ctx *(*tls_get)(void *arg, const char **detail);
+    void *tls_arg;
 } hxc__pool_config;
 
-int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg, hxc__tls_ctx *tls);
+int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg);
 /**
  * Queues `resp` (whose request is resp->req). `timeouts` are resolved
  * seconds (0 = none); `max_body` 0 = no cap. On success *out identifies the

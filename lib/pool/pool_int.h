@@ -150,7 +150,6 @@ typedef struct hxc__tqueue {
 struct hxc__pool {
     hxc__reactor *r;
     hxc__pool_config cfg;
-    hxc__tls_ctx *tls;
     hxc__list buckets[HXC__POOL_BUCKETS];
     hxc__list waiting; /* origins with queued exchanges, FIFO */
     hxc__list idle_lru;
