@@ -45,7 +45,8 @@ struct hxc__h2 {
     void *ud;
     hxc__h2_limits lim;
     unsigned open;
-    int32_t last_id; /* stream_of's memo */
+    uint32_t peer_max_streams; /* the peer's SETTINGS_MAX_CONCURRENT_STREAMS */
+    int32_t last_id;           /* stream_of's memo */
     stream *last;
     int goaway;
     int dead;
@@ -234,6 +235,9 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         return 0;
     }
     if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK)) {
+        /* nghttp2 has applied them: the stream limit is read here, not per request. */
+        h->peer_max_streams =
+            nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
         if (h->ev->on_settings)
             h->ev->on_settings(h->ud);
         return 0;
@@ -446,6 +450,9 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, lim->stream_window},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)lim->max_header_bytes},
     };
+    /* Until the peer's SETTINGS arrive: the assumed limit set above. */
+    h->peer_max_streams =
+        nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
     rv = nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, HXC__ARRAY_SIZE(iv));
     if (rv == 0 && lim->conn_window > 65535)
         rv = nghttp2_session_set_local_window_size(h->s, NGHTTP2_FLAG_NONE, 0,
@@ -623,8 +630,7 @@ unsigned hxc__h2_capacity(const hxc__h2 *h)
 {
     if (h->dead || h->goaway)
         return 0;
-    uint32_t peer =
-        nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    uint32_t peer = h->peer_max_streams;
     uint32_t cap = h->lim.max_streams && h->lim.max_streams < peer ? h->lim.max_streams : peer;
     /* Stream ids run out at 2^31: a session near the end takes no more. */
     if (nghttp2_session_get_next_stream_id(h->s) > 0x7ffffff0u)
