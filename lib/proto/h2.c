@@ -480,16 +480,22 @@ void hxc__h2_free(hxc__h2 *h)
     hxc__free(h);
 }
 
-static int push_nv(nghttp2_nv *nv, size_t *n, const char *name, size_t nl, const char *value,
-                   size_t vl)
+/* `flags` tell nghttp2 which strings it may keep by pointer instead of
+ * copying: names that are string literals, and values that live in the
+ * request (or the client) until the stream is over. nghttp2 reads them only
+ * while serializing the HEADERS frame; a request cancelled before that has its
+ * queued HEADERS dropped unread (RST_STREAM on a pending stream cancels it),
+ * and the HPACK table keeps copies of its own. What lives on our stack (lower-
+ * cased names, content-length) is copied. */
+static void push_nv(nghttp2_nv *nv, size_t *n, const char *name, size_t nl, const char *value,
+                    size_t vl, uint8_t flags)
 {
     nv[*n].name = (uint8_t *)name;
     nv[*n].namelen = nl;
     nv[*n].value = (uint8_t *)value;
     nv[*n].valuelen = vl;
-    nv[*n].flags = NGHTTP2_NV_FLAG_NONE;
+    nv[*n].flags = flags;
     (*n)++;
-    return 0;
 }
 
 int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
@@ -524,10 +530,14 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
         if (hxc__strieq(name, nl, "host"))
             authority = hxc__headers_value(r->headers, i, &authority_len);
     }
-    push_nv(nv, &n, ":method", 7, r->method, r->method_len);
-    push_nv(nv, &n, ":scheme", 7, r->scheme, r->scheme_len);
-    push_nv(nv, &n, ":authority", 10, authority, authority_len);
-    push_nv(nv, &n, ":path", 5, r->path, r->path_len);
+    push_nv(nv, &n, ":method", 7, r->method, r->method_len,
+            NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
+    push_nv(nv, &n, ":scheme", 7, r->scheme, r->scheme_len,
+            NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
+    push_nv(nv, &n, ":authority", 10, authority, authority_len,
+            NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
+    push_nv(nv, &n, ":path", 5, r->path, r->path_len,
+            NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
     int have_ua = 0, have_accept = 0;
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
@@ -542,13 +552,15 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
             char c = name[k];
             lower[off + k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
         }
-        push_nv(nv, &n, lower + off, nl, value, vl);
+        push_nv(nv, &n, lower + off, nl, value, vl, NGHTTP2_NV_FLAG_NO_COPY_VALUE);
         off += nl + 1;
     }
     if (!have_ua && r->user_agent && *r->user_agent)
-        push_nv(nv, &n, "user-agent", 10, r->user_agent, strlen(r->user_agent));
+        push_nv(nv, &n, "user-agent", 10, r->user_agent, strlen(r->user_agent),
+                NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
     if (!have_accept)
-        push_nv(nv, &n, "accept", 6, "*/*", 3);
+        push_nv(nv, &n, "accept", 6, "*/*", 3,
+                NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
     char cl[32];
     /* POST, PUT and PATCH announce their (maybe empty) body's length. */
     int want_body =
@@ -558,11 +570,11 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
     if (r->read != NULL) {
         if (r->read_len >= 0) {
             int l = snprintf(cl, sizeof(cl), "%lld", (long long)r->read_len);
-            push_nv(nv, &n, "content-length", 14, cl, (size_t)l);
+            push_nv(nv, &n, "content-length", 14, cl, (size_t)l, NGHTTP2_NV_FLAG_NO_COPY_NAME);
         }
     } else if (want_body) {
         int l = snprintf(cl, sizeof(cl), "%zu", r->body_len);
-        push_nv(nv, &n, "content-length", 14, cl, (size_t)l);
+        push_nv(nv, &n, "content-length", 14, cl, (size_t)l, NGHTTP2_NV_FLAG_NO_COPY_NAME);
     }
     stream *st = stream_new(h);
     int32_t id = HXC_ENOMEM;

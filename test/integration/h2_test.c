@@ -166,6 +166,18 @@ static void test_cancelled_streams_free_their_slots(void **state)
         hxc_future_free(a);
         hxc_future_free(b);
     }
+    /* Cancelled before their HEADERS left (no loop turn in between): nghttp2
+     * drops the queued frames unsent, and the slots come back too. */
+    for (int round = 0; round < 3; round++) {
+        hxc_future *a = itest_start(t.client, "GET", itest_url(&s, 0, "/hang"), NULL);
+        hxc_future *b = itest_start(t.client, "GET", itest_url(&s, 0, "/hang"), NULL);
+        hxc_future_cancel(a);
+        hxc_future_cancel(b);
+        assert_int_equal(hxc_future_wait(a), HXC_ECANCELLED);
+        assert_int_equal(hxc_future_wait(b), HXC_ECANCELLED);
+        hxc_future_free(a);
+        hxc_future_free(b);
+    }
     /* Both stream slots are free again: two requests run on the one connection. */
     hxc_future *x = itest_start(t.client, "GET", itest_url(&s, 0, "/delay/50"), NULL);
     hxc_future *y = itest_start(t.client, "GET", itest_url(&s, 0, "/delay/50"), NULL);
