@@ -25,11 +25,9 @@ void hxc__headers_clear(struct hxc_headers *h)
     h->count = 0;
 }
 
-int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen, const char *value,
-                     size_t vlen)
+int hxc__headers_grow(struct hxc_headers *h, size_t need)
 {
-    size_t need = nlen + vlen + 2;
-    if (nlen > UINT32_MAX / 4 || vlen > UINT32_MAX / 4 || h->bytes.len + need >= UINT32_MAX)
+    if (need > UINT32_MAX / 2 || h->bytes.len + need >= UINT32_MAX)
         return HXC_ENOMEM; /* beyond what a field list holds */
     if (h->count == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 8;
@@ -45,20 +43,6 @@ int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen, const
         if (hxc__buf_reserve(&h->bytes, want) != 0)
             return HXC_ENOMEM;
     }
-    hxc__field *f = &h->fields[h->count];
-    uint8_t *p = h->bytes.data + h->bytes.len;
-    f->name_off = (uint32_t)h->bytes.len;
-    f->name_len = (uint32_t)nlen;
-    memcpy(p, name, nlen);
-    p[nlen] = '\0';
-    f->value_off = (uint32_t)(h->bytes.len + nlen + 1);
-    f->value_len = (uint32_t)vlen;
-    if (vlen)
-        memcpy(p + nlen + 1, value, vlen);
-    p[nlen + 1 + vlen] = '\0';
-    p[need] = '\0';
-    h->bytes.len += need;
-    h->count++;
     return 0;
 }
 

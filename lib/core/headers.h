@@ -10,7 +10,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "hxc/error.h"
 #include "core/buf.h"
 
 /* Offsets and lengths in `bytes`: 32 bits each (a list is at most 4 GiB),
@@ -28,9 +30,35 @@ struct hxc_headers {
 void hxc__headers_init(struct hxc_headers *h);
 void hxc__headers_free(struct hxc_headers *h);
 void hxc__headers_clear(struct hxc_headers *h);
-/** Appends a field (no validation here). 0 or HXC_ENOMEM. */
-int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen, const char *value,
-                     size_t vlen);
+/** Makes room for one more field of `need` bytes. 0 or HXC_ENOMEM (also
+ *  when the list would pass 4 GiB). */
+int hxc__headers_grow(struct hxc_headers *h, size_t need);
+
+/** Appends a field (no validation here). 0 or HXC_ENOMEM. Inline: a response
+ *  head's fields arrive one call each, a dozen per request. */
+static inline int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen,
+                                   const char *value, size_t vlen)
+{
+    size_t need = nlen + vlen + 2;
+    if ((h->count == h->cap || need + 1 > h->bytes.cap - h->bytes.len ||
+         h->bytes.len + need >= UINT32_MAX) &&
+        hxc__headers_grow(h, need) != 0)
+        return HXC_ENOMEM;
+    hxc__field *f = &h->fields[h->count++];
+    uint8_t *p = h->bytes.data + h->bytes.len;
+    f->name_off = (uint32_t)h->bytes.len;
+    f->name_len = (uint32_t)nlen;
+    f->value_off = (uint32_t)(h->bytes.len + nlen + 1);
+    f->value_len = (uint32_t)vlen;
+    memcpy(p, name, nlen);
+    p[nlen] = '\0';
+    if (vlen)
+        memcpy(p + nlen + 1, value, vlen);
+    p[nlen + 1 + vlen] = '\0';
+    p[need] = '\0';
+    h->bytes.len += need;
+    return 0;
+}
 /** Appends to the value of the last field (llhttp may deliver a value in pieces). */
 int hxc__headers_append_value(struct hxc_headers *h, const char *v, size_t vlen);
 /** Appends to the name of the last field (names may also come in pieces). */
