@@ -10,6 +10,27 @@
 #include "core/mem.h"
 #include "core/message.h"
 
+/* The six strings one after another in `block`, in the order of enum
+ * hxc__request_string; `r`'s pointers are set to them. */
+static void place_strings(struct hxc_request *r, char *block, const char *const strs[6])
+{
+    char **dst[6] = {&r->method,   &r->url_string, &r->url.scheme,
+                     &r->url.host, &r->url.target, &r->url.authority};
+    for (int i = 0; i < 6; i++) {
+        memcpy(block, strs[i], (size_t)r->lens[i] + 1);
+        *dst[i] = block;
+        block += r->lens[i] + 1;
+    }
+}
+
+static size_t strings_size(const struct hxc_request *r)
+{
+    size_t total = 0;
+    for (int i = 0; i < 6; i++)
+        total += (size_t)r->lens[i] + 1;
+    return total;
+}
+
 int hxc_request_new(hxc_request **out, const char *method, const char *url)
 {
     if (out == NULL || method == NULL || url == NULL)
@@ -41,6 +62,17 @@ int hxc_request_new(hxc_request **out, const char *method, const char *url)
         }
         r->lens[i] = (uint32_t)n;
     }
+    /* Packed into one block, so that a copy is one allocation and one copy. */
+    char *block = hxc__malloc(strings_size(r));
+    if (block == NULL) {
+        hxc_request_free(r);
+        return HXC_ENOMEM;
+    }
+    place_strings(r, block, strs);
+    for (int i = 0; i < 6; i++)
+        hxc__free((void *)strs[i]);
+    r->packed = block;
+    r->packed_inline = 0;
     hxc__headers_init(&r->headers);
     for (int i = 0; i < HXC_TIMEOUT__COUNT; i++)
         r->timeouts[i] = -1;
@@ -54,36 +86,30 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
     if (out == NULL || src == NULL)
         return HXC_EINVAL;
     /* One block for the request and its six strings: a load driver makes a
-     * copy per request. */
-    const char *strs[6] = {src->method,   src->url_string, src->url.scheme,
-                           src->url.host, src->url.target, src->url.authority};
-    size_t total = 0; /* the lengths were measured once, when `src` was made */
-    for (int i = 0; i < 6; i++)
-        total += (size_t)src->lens[i] + 1;
+     * copy per request. The lengths were measured once, when `src` was made. */
+    size_t total = strings_size(src);
     struct hxc_request *r = hxc__malloc(sizeof(*r) + total);
     if (r == NULL)
         return HXC_ENOMEM;
     *r = *src;
     r->call = NULL;
     r->producer_paused = 0;
-    r->method = r->url_string = NULL;
-    memset(&r->url, 0, sizeof(r->url));
     hxc__headers_init(&r->headers);
     r->body = NULL;
     r->body_owned = 0;
     r->packed = (char *)(r + 1);
     r->packed_inline = 1;
     int rv = 0;
-    {
-        char *p = r->packed;
-        char **dst[6] = {&r->method,   &r->url_string, &r->url.scheme,
-                         &r->url.host, &r->url.target, &r->url.authority};
-        for (int i = 0; i < 6; i++) {
-            memcpy(p, strs[i], (size_t)src->lens[i] + 1);
-            *dst[i] = p;
-            p += src->lens[i] + 1;
-        }
-    }
+    /* `src`'s strings are packed too, in the same order: one copy, then the
+     * pointers at the same offsets. */
+    memcpy(r->packed, src->packed, total);
+    char *const base = r->packed;
+    r->method = base;
+    r->url_string = base + (src->url_string - src->packed);
+    r->url.scheme = base + (src->url.scheme - src->packed);
+    r->url.host = base + (src->url.host - src->packed);
+    r->url.target = base + (src->url.target - src->packed);
+    r->url.authority = base + (src->url.authority - src->packed);
     r->url.port = src->url.port;
     r->url.tls = src->url.tls;
     r->url.ipv6 = src->url.ipv6;
