@@ -4,6 +4,7 @@
  * deferred task, so a callback never runs inside the call that caused it,
  * and anything a callback does (free, cancel, send, close) is safe.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -346,18 +347,21 @@ static void maybe_finish_close(hxc_client *c)
 }
 
 /* The client's one TLS context, made on first use (see hxc_client_open). */
-static hxc__tls_ctx *tls_get(void *arg, const char **detail)
+static int tls_get(void *arg, hxc__tls_ctx **out, const char **detail)
 {
     hxc_client *c = arg;
     if (c->tls == NULL) {
         hxc__tls_opts to = {c->cfg.insecure, c->ca_file, c->ca_path};
-        if (hxc__tls_ctx_new(&c->tls, &to, c->tls_error, sizeof(c->tls_error)) != 0) {
+        snprintf(c->tls_error, sizeof(c->tls_error), "out of memory");
+        int rv = hxc__tls_ctx_new(&c->tls, &to, c->tls_error, sizeof(c->tls_error));
+        if (rv != 0) {
             c->tls = NULL;
             *detail = c->tls_error;
-            return NULL;
+            return rv;
         }
     }
-    return c->tls;
+    *out = c->tls;
+    return 0;
 }
 
 int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_config *cfg)
@@ -409,10 +413,10 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
      * speaks cleartext never pays). */
     if (c->ca_file != NULL || c->ca_path != NULL) {
         const char *detail;
-        if (tls_get(c, &detail) == NULL) {
-            rv = HXC_ETLS_HANDSHAKE;
+        hxc__tls_ctx *tls;
+        rv = tls_get(c, &tls, &detail);
+        if (rv != 0)
             goto fail;
-        }
     }
     hxc__pool_config pc;
     memset(&pc, 0, sizeof(pc));

@@ -466,8 +466,11 @@ static int conn_open(hxc__pool *p, hxc__origin *o, hxc__exchange *ex, const char
 {
     *detail = "could not start a connection";
     hxc__tls_ctx *tls = NULL;
-    if (o->tls && (tls = p->cfg.tls_get(p->cfg.tls_arg, detail)) == NULL)
-        return HXC_ETLS_HANDSHAKE;
+    if (o->tls) {
+        int rv = p->cfg.tls_get(p->cfg.tls_arg, &tls, detail);
+        if (rv != 0)
+            return rv;
+    }
     hxc__conn *c = hxc__calloc(1, sizeof(*c));
     if (c == NULL)
         return HXC_ENOMEM;
@@ -597,6 +600,7 @@ static void dispatch_origin(hxc__pool *p, hxc__origin *o)
         }
         dequeue(ex);
         p->nactive++;
+        ex->state = X_CONNECTING; /* out of the queue, counted active */
         const char *detail;
         int rv = conn_open(p, o, ex, &detail);
         if (rv != 0)

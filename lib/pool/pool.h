@@ -47,9 +47,9 @@ typedef struct hxc__pool_config {
     double push_timeouts[HXC_TIMEOUT__COUNT];
     uint64_t push_max_body;
     /* The TLS context, asked for when the first TLS connection opens (a client
-     * that only speaks cleartext never builds one): NULL with *detail set if
-     * it cannot be made. The pool does not own it. */
-    hxc__tls_ctx *(*tls_get)(void *arg, const char **detail);
+     * that only speaks cleartext never builds one): 0 and *out, or an hxc
+     * error with *detail saying why. The pool does not own it. */
+    int (*tls_get)(void *arg, hxc__tls_ctx **out, const char **detail);
     void *tls_arg;
 } hxc__pool_config;
 

@@ -391,6 +391,8 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
             *flags |= NGHTTP2_DATA_FLAG_EOF;
         return (ssize_t)got;
     }
+    if (st->closed || st->sud == NULL)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* cancelled: its body may be gone */
     size_t n = st->body_len - st->body_off;
     if (n > len)
         n = len;

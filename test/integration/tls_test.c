@@ -3,7 +3,28 @@
  * IP SAN), a CA file can replace the system store, `insecure` turns it off by
  * name, and every failure names OpenSSL's reason.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* RTLD_NEXT */
+#endif
+#include <dlfcn.h>
+
+#include <openssl/ssl.h>
+
 #include "itest.h"
+
+/* OpenSSL's SSL_CTX_new, made to fail on demand: this binary's definition
+ * comes before libssl's, and passes through to it otherwise. */
+static int fail_ssl_ctx;
+
+SSL_CTX *SSL_CTX_new(const SSL_METHOD *method)
+{
+    static SSL_CTX *(*real)(const SSL_METHOD *);
+    if (real == NULL)
+        *(void **)&real = dlsym(RTLD_NEXT, "SSL_CTX_new");
+    if (fail_ssl_ctx || real == NULL)
+        return NULL;
+    return real(method);
+}
 
 static char ca[512];
 
@@ -191,6 +212,46 @@ static void test_tls_to_cleartext_port(void **state)
     testsrv_stop(&s);
 }
 
+/* The TLS context is made on the first https request: when it cannot be,
+ * each waiting request fails with a reason, the pool's counters stay right,
+ * cleartext goes on, and a later https request tries again. */
+static void test_tls_context_cannot_be_made(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start_tls(&s, "server", NULL), 0);
+    hxc_client_config cfg;
+    hxc_client_config_init(&cfg);
+    cfg.insecure = 1; /* no CA file: the context waits for the first https request */
+    itest t;
+    itest_open(&t, &cfg);
+    fail_ssl_ctx = 1;
+    hxc_future *f[3];
+    for (int i = 0; i < 3; i++)
+        f[i] = itest_start(t.client, "GET", url_for(&s, "127.0.0.1", "/hello"), NULL);
+    for (int i = 0; i < 3; i++) {
+        int err = hxc_future_wait(f[i]);
+        assert_int_not_equal(err, 0);
+        assert_true(hxc_response_error_detail(hxc_future_response(f[i]))[0] != '\0');
+        hxc_future_free(f[i]);
+    }
+    fail_ssl_ctx = 0;
+    hxc_client_stats st;
+    hxc_client_get_stats(t.client, &st);
+    assert_int_equal(st.requests_queued, 0);
+    assert_int_equal(st.requests_active, 0);
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/hello", s.http_port);
+    hxc_future *g = itest_fetch(t.client, "GET", url, NULL);
+    itest_assert_ok(g, 200);
+    hxc_future_free(g);
+    g = itest_fetch(t.client, "GET", url_for(&s, "127.0.0.1", "/hello"), NULL);
+    itest_assert_ok(g, 200);
+    hxc_future_free(g);
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_ip_not_in_san),
         cmocka_unit_test(test_unknown_ca_with_system_store),
         cmocka_unit_test(test_bad_ca_file),
+        cmocka_unit_test(test_tls_context_cannot_be_made),
         cmocka_unit_test(test_tls_to_cleartext_port),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
