@@ -33,6 +33,7 @@ typedef struct stream {
     int closed;
     int pushed;                 /* a promised stream: not one of ours, not counted in `open` */
     int counted;                /* counted in `open` (until it closes, or is cancelled unsent) */
+    size_t unacked;             /* body bytes taken, not yet credited to the stream's window */
     struct hxc_headers promise; /* the promised request, until on_push */
 } stream;
 
@@ -46,6 +47,8 @@ struct hxc__h2 {
     hxc__h2_limits lim;
     unsigned open;
     uint32_t peer_max_streams; /* the peer's SETTINGS_MAX_CONCURRENT_STREAMS */
+    size_t conn_unacked;       /* body bytes taken during this read, not yet credited */
+    size_t stream_ack_at;      /* a stream is credited once this much is taken */
     int32_t last_id;           /* stream_of's memo */
     stream *last;
     int goaway;
@@ -298,7 +301,15 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const ui
     int rv = h->ev->on_data(st->sud, data, len);
     if (rv == HXC__H2_KEEP)
         return 0; /* the owner credits it as its consumer takes it */
-    nghttp2_session_consume(s, id, len);
+    /* Taken: the connection is credited once per read (hxc__h2_recv), the
+     * stream only when its body has used a quarter of its window (a small
+     * response never needs its own WINDOW_UPDATE). */
+    h->conn_unacked += len;
+    st->unacked += len;
+    if (st->unacked >= h->stream_ack_at) {
+        nghttp2_session_consume_stream(s, id, st->unacked);
+        st->unacked = 0;
+    }
     if (rv != 0)
         return stream_fail(h, st, rv, "response body rejected");
     return 0;
@@ -412,6 +423,7 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
     h->ev = ev;
     h->ud = ud;
     h->lim = *lim;
+    h->stream_ack_at = lim->stream_window / 4 > 0 ? lim->stream_window / 4 : 1;
     nghttp2_session_callbacks *cb;
     nghttp2_option *opt;
     if (nghttp2_session_callbacks_new(&cb) != 0) {
@@ -613,6 +625,10 @@ int hxc__h2_recv(hxc__h2 *h, const uint8_t *data, size_t len, const char **detai
     if (h->dead)
         return HXC_EPROTO_REMOTE;
     ssize_t rv = nghttp2_session_mem_recv(h->s, data, len);
+    if (rv >= 0 && h->conn_unacked > 0) {
+        nghttp2_session_consume_connection(h->s, h->conn_unacked);
+        h->conn_unacked = 0;
+    }
     if (rv < 0) {
         h->dead = 1; /* never feed nghttp2 again after a fatal error */
         *detail = nghttp2_strerror((int)rv);

@@ -557,6 +557,38 @@ static void test_goaway_error_not_retried(void **state)
     testsrv_stop(&s);
 }
 
+/* Buffered bodies far larger than the windows: the stream is credited each
+ * quarter window, the connection after each read, so nothing stalls; several
+ * at once share the connection window. */
+static void test_bodies_larger_than_windows(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    cfg.http2_stream_window = 65535;
+    cfg.http2_connection_window = 65535 * 2;
+    cfg.read_timeout = 5; /* a window never credited would stall into this */
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *f[3];
+    for (int i = 0; i < 3; i++)
+        f[i] = itest_start(t.client, "GET", itest_url(&s, 0, "/bytes/1000000"), NULL);
+    for (int i = 0; i < 3; i++) {
+        hxc_future_wait(f[i]);
+        itest_assert_ok(f[i], 200);
+        size_t len;
+        const uint8_t *b = hxc_response_body(hxc_future_response(f[i]), &len);
+        assert_int_equal(len, 1000000);
+        assert_int_equal(b[999999], 'a' + 999999 % 26);
+        assert_string_equal(hxc_response_http_version(hxc_future_response(f[i])), "HTTP/2");
+        hxc_future_free(f[i]);
+    }
+    itest_close(&t);
+    testsrv_stop(&s);
+}
+
 static void test_bodies_trailers_limits(void **state)
 {
     (void)state;
@@ -659,6 +691,7 @@ int main(void)
         cmocka_unit_test(test_refused_stream_retried_with_a_budget),
         cmocka_unit_test(test_goaway_streams_above_last_id_retried),
         cmocka_unit_test(test_goaway_error_not_retried),
+        cmocka_unit_test(test_bodies_larger_than_windows),
         cmocka_unit_test(test_bodies_trailers_limits),
         cmocka_unit_test(test_cancel_and_timeout_one_stream),
         cmocka_unit_test(test_exact_connections_and_streams),
