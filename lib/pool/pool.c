@@ -67,11 +67,15 @@ static unsigned origin_hash(const char *host, uint16_t port, int tls)
 
 static hxc__origin *origin_get(hxc__pool *p, const hxc__url *u)
 {
+    hxc__origin *last = p->last_origin; /* a run of requests to one origin skips the hash */
+    if (last != NULL && last->port == u->port && last->tls == u->tls &&
+        strcmp(last->host, u->host) == 0)
+        return last;
     hxc__list *b = &p->buckets[origin_hash(u->host, u->port, u->tls)];
     for (hxc__list *n = b->next; n != b; n = n->next) {
         hxc__origin *o = HXC__LIST_ENTRY(n, hxc__origin, node);
         if (o->port == u->port && o->tls == u->tls && strcmp(o->host, u->host) == 0)
-            return o;
+            return p->last_origin = o;
     }
     hxc__origin *o = hxc__calloc(1, sizeof(*o));
     if (o == NULL)
@@ -88,7 +92,7 @@ static hxc__origin *origin_get(hxc__pool *p, const hxc__url *u)
     hxc__list_init(&o->conns);
     hxc__list_init(&o->wait_node);
     hxc__list_insert_tail(b, &o->node);
-    return o;
+    return p->last_origin = o;
 }
 
 /* ---- abandoning an exchange (timeouts, cancel) -------------------------- */

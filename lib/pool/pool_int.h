@@ -151,7 +151,8 @@ struct hxc__pool {
     hxc__reactor *r;
     hxc__pool_config cfg;
     hxc__list buckets[HXC__POOL_BUCKETS];
-    hxc__list waiting; /* origins with queued exchanges, FIFO */
+    hxc__origin *last_origin; /* the one found last (origins live as long as the pool) */
+    hxc__list waiting;        /* origins with queued exchanges, FIFO */
     hxc__list idle_lru;
     hxc__defer dispatch;
     unsigned nconns, nidle, nqueued, nactive;
