@@ -60,7 +60,7 @@ static hxc__call *call_new(hxc_client *c)
 static void call_free(hxc_client *c, hxc__call *call)
 {
     c->responses->inflight--;
-    if (c->nspare >= 256) {
+    if (c->nspare >= 1024) { /* as many as a thousand streams in flight finish together */
         hxc__free(call);
         return;
     }

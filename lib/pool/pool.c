@@ -28,7 +28,7 @@ static void schedule_dispatch(hxc__pool *p) { hxc__defer_schedule(p->r, &p->disp
 
 /* ---- exchange records: a small free list, so steady load does not malloc ---- */
 
-#define SPARE_MAX 256
+#define SPARE_MAX 1024 /* a thousand streams in flight finish in bursts */
 
 static hxc__exchange *exchange_new(hxc__pool *p)
 {

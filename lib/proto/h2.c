@@ -93,7 +93,7 @@ static void stream_free(hxc__h2 *h, stream *st)
     if (h->last == st || (st->id != 0 && h->last_id == st->id))
         h->last_id = 0, h->last = NULL;
     hxc__headers_free(&st->promise);
-    if (h->nspare >= 256) {
+    if (h->nspare >= 1024) { /* never more than the session's peak of streams */
         hxc__free(st);
         return;
     }
