@@ -3,16 +3,18 @@
 #include "core/internal.h"
 #include "core/mem.h"
 
-int hxc__buf_reserve(hxc__buf *b, size_t extra)
+/* Room for `extra` more bytes plus the spare NUL: 0 and *need, 1 when there
+ * already is, or HXC_ENOMEM when the size cannot be expressed. */
+static int needed(const hxc__buf *b, size_t extra, size_t *need)
 {
     if (extra > SIZE_MAX - b->len - 1)
         return HXC_ENOMEM;
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    *need = b->len + extra + 1;
+    return *need <= b->cap;
+}
+
+static int resize(hxc__buf *b, size_t cap)
+{
     uint8_t *d = hxc__realloc(b->data, cap);
     if (d == NULL)
         return HXC_ENOMEM;
@@ -21,19 +23,25 @@ int hxc__buf_reserve(hxc__buf *b, size_t extra)
     return 0;
 }
 
+int hxc__buf_reserve(hxc__buf *b, size_t extra)
+{
+    size_t need;
+    int rv = needed(b, extra, &need);
+    if (rv != 0)
+        return rv < 0 ? rv : 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    return resize(b, cap);
+}
+
 int hxc__buf_reserve_exact(hxc__buf *b, size_t extra)
 {
-    if (extra > SIZE_MAX - b->len - 1)
-        return HXC_ENOMEM;
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return 0;
-    uint8_t *d = hxc__realloc(b->data, need);
-    if (d == NULL)
-        return HXC_ENOMEM;
-    b->data = d;
-    b->cap = need;
-    return 0;
+    size_t need;
+    int rv = needed(b, extra, &need);
+    if (rv != 0)
+        return rv < 0 ? rv : 0;
+    return resize(b, need);
 }
 
 int hxc__buf_append(hxc__buf *b, const void *p, size_t n)

@@ -572,18 +572,31 @@ static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
     }
 }
 
+/* A connection that can take `ex` now, or NULL. Exact mode opens its
+ * connections first, whatever the others could take. */
+static hxc__conn *ready_conn(hxc__pool *p, hxc__origin *o, const hxc__exchange *ex)
+{
+    unsigned exact = p->cfg.exact_conns;
+    return exact && o->nconns < exact ? NULL : pick(o, ex);
+}
+
+/* Starts `ex` (out of any queue) on `c` and re-files the connection. */
+static void run_on(hxc__pool *p, hxc__conn *c, hxc__exchange *ex)
+{
+    p->nactive++;
+    if (start_on(c, ex) == 0)
+        hxc__pool_conn_update(c);
+}
+
 static void dispatch_origin(hxc__pool *p, hxc__origin *o)
 {
     unsigned exact = p->cfg.exact_conns;
     while (!hxc__list_empty(&o->queue)) {
         hxc__exchange *ex = HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node);
-        /* Exact mode opens its connections first, whatever the others could take. */
-        hxc__conn *c = exact && o->nconns < exact ? NULL : pick(o, ex);
+        hxc__conn *c = ready_conn(p, o, ex);
         if (c != NULL) {
             dequeue(ex);
-            p->nactive++;
-            if (start_on(c, ex) == 0)
-                hxc__pool_conn_update(c);
+            run_on(p, c, ex);
             continue;
         }
         if (exact) {
@@ -678,14 +691,10 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     *out = ex; /* before it can start, or finish */
     /* Nothing waiting before it and a connection with room: start now rather
      * than on the next dispatch (HTTP/2's frames still leave once per turn). */
-    if (hxc__list_empty(&o->queue) && !(p->cfg.exact_conns && o->nconns < p->cfg.exact_conns)) {
-        hxc__conn *c = pick(o, ex);
-        if (c != NULL) {
-            p->nactive++;
-            if (start_on(c, ex) == 0)
-                hxc__pool_conn_update(c);
-            return 0;
-        }
+    hxc__conn *c = hxc__list_empty(&o->queue) ? ready_conn(p, o, ex) : NULL;
+    if (c != NULL) {
+        run_on(p, c, ex);
+        return 0;
     }
     enqueue(ex, 0);
     return 0;

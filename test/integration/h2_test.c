@@ -154,23 +154,15 @@ static void test_cancelled_streams_free_their_slots(void **state)
     hxc_future *f = itest_fetch(t.client, "GET", itest_url(&s, 0, "/hello"), NULL);
     itest_assert_ok(f, 200);
     hxc_future_free(f);
-    for (int round = 0; round < 5; round++) {
-        /* Started, then cancelled: RST_STREAM gives the slot back. */
+    for (int round = 0; round < 8; round++) {
+        /* Started, then cancelled: RST_STREAM gives the slot back. From round
+         * 5 on they are cancelled before their HEADERS left (no loop turn in
+         * between): nghttp2 drops the queued frames unsent, and the slots come
+         * back too. */
         hxc_future *a = itest_start(t.client, "GET", itest_url(&s, 0, "/hang"), NULL);
         hxc_future *b = itest_start(t.client, "GET", itest_url(&s, 0, "/hang"), NULL);
-        event_base_loop(t.base, EVLOOP_NONBLOCK); /* dispatched onto the session */
-        hxc_future_cancel(a);
-        hxc_future_cancel(b);
-        assert_int_equal(hxc_future_wait(a), HXC_ECANCELLED);
-        assert_int_equal(hxc_future_wait(b), HXC_ECANCELLED);
-        hxc_future_free(a);
-        hxc_future_free(b);
-    }
-    /* Cancelled before their HEADERS left (no loop turn in between): nghttp2
-     * drops the queued frames unsent, and the slots come back too. */
-    for (int round = 0; round < 3; round++) {
-        hxc_future *a = itest_start(t.client, "GET", itest_url(&s, 0, "/hang"), NULL);
-        hxc_future *b = itest_start(t.client, "GET", itest_url(&s, 0, "/hang"), NULL);
+        if (round < 5)
+            event_base_loop(t.base, EVLOOP_NONBLOCK); /* dispatched onto the session */
         hxc_future_cancel(a);
         hxc_future_cancel(b);
         assert_int_equal(hxc_future_wait(a), HXC_ECANCELLED);
