@@ -458,7 +458,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     hxc__list_init(&c->progress);
     hxc__list_init(&c->held);
     hxc__list_init(&c->uploads);
-    hxc__defer_init(&c->deliver, deliver_cb, c);
+    hxc__defer_init_eager(&c->deliver, deliver_cb, c);
     hxc__defer_init(&c->close_task, close_task_cb, c);
     *out = c;
     return 0;

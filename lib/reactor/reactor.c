@@ -1,6 +1,7 @@
 /*
- * reactor/reactor.c - timers, fd watchers and the once-per-turn deferred
- * queue over a caller-owned event_base.
+ * reactor/reactor.c - timers, fd watchers and the deferred queues (once per
+ * loop turn, or eager: when the current callback returns) over a caller-owned
+ * event_base.
  */
 #include <event2/dns.h>
 
@@ -31,28 +32,30 @@ int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_
     if (dns_servers != NULL && (r->dns_servers = hxc__strdup(dns_servers)) == NULL)
         return HXC_ENOMEM;
     hxc__list_init(&r->deferred);
+    hxc__list_init(&r->eager);
     r->defer_armed = 0;
     if (event_assign(&r->defer_ev, base, -1, 0, run_deferred_cb, r) != 0)
         return HXC_EINVAL;
     return 0;
 }
 
-void hxc__reactor_run_deferred(hxc__reactor *r)
+/* Runs what `list` holds now; items queued meanwhile wait for the next run.
+ * Returns 0 if an item destroyed the reactor: then `r` is not touched again. */
+static int run_batch(hxc__reactor *r, hxc__list *list)
 {
-    /* Items queued while we run go to the next turn: move the list aside first. */
     hxc__list batch;
-    hxc__list_init(&batch);
-    if (hxc__list_empty(&r->deferred))
-        return;
-    batch.next = r->deferred.next;
-    batch.prev = r->deferred.prev;
+    if (hxc__list_empty(list))
+        return 1;
+    batch.next = list->next;
+    batch.prev = list->prev;
     batch.next->prev = &batch;
     batch.prev->next = &batch;
-    hxc__list_init(&r->deferred);
+    hxc__list_init(list);
     /* An item may destroy the reactor (the client's last task frees the
      * client that holds it): destroy clears `alive`, and then nothing here
      * touches `r` again. */
     int alive = 1;
+    int *outer = r->alive;
     r->alive = &alive;
     while (!hxc__list_empty(&batch)) {
         hxc__defer *d = HXC__LIST_ENTRY(batch.next, hxc__defer, node);
@@ -60,23 +63,45 @@ void hxc__reactor_run_deferred(hxc__reactor *r)
         r->now_valid = 0;
         r->in_callback++;
         d->cb(d, d->arg);
-        if (!alive)
-            return;
+        if (!alive) {
+            if (outer != NULL)
+                *outer = 0;
+            return 0;
+        }
         r->in_callback--;
     }
-    r->alive = NULL;
+    r->alive = outer;
     r->now_valid = 0;
+    return 1;
+}
+
+void hxc__reactor_run_deferred(hxc__reactor *r)
+{
+    /* Eager items first: the requests a delivery sends are then flushed with
+     * the turn's other frames. */
+    if (run_batch(r, &r->eager))
+        run_batch(r, &r->deferred);
 }
 
 void hxc__defer_schedule(hxc__reactor *r, hxc__defer *d)
 {
     if (hxc__list_linked(&d->node))
         return;
-    hxc__list_insert_tail(&r->deferred, &d->node);
+    hxc__list_insert_tail(d->eager ? &r->eager : &r->deferred, &d->node);
     if (!r->defer_armed) {
         r->defer_armed = 1;
         event_active(&r->defer_ev, EV_TIMEOUT, 0);
     }
+}
+
+/* A reactor callback returned. At the outermost level, eager items run now;
+ * this is the last thing a callback does (an item may free the reactor). */
+static void callback_returned(hxc__reactor *r)
+{
+    r->in_callback--;
+    r->now_valid = 0;
+    if (r->in_callback == 0 && !hxc__list_empty(&r->eager))
+        run_batch(r, &r->eager);
 }
 
 void hxc__reactor_destroy(hxc__reactor *r)
@@ -136,8 +161,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     r->now_valid = 0;
     r->in_callback++;
     t->cb(t, t->arg); /* may free t, never the reactor */
-    r->in_callback--;
-    r->now_valid = 0;
+    callback_returned(r);
 }
 
 void hxc__timer_init(hxc__reactor *r, hxc__timer *t, hxc__timer_cb cb, void *arg)
@@ -202,8 +226,7 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
     r->now_valid = 0;
     r->in_callback++;
     io->cb(io, events, io->arg); /* may free io, never the reactor */
-    r->in_callback--;
-    r->now_valid = 0;
+    callback_returned(r);
 }
 
 void hxc__io_init(hxc__reactor *r, hxc__io *io, int fd, hxc__io_cb cb, void *arg)
