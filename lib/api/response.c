@@ -9,11 +9,10 @@
 #include "core/message.h"
 #include "api/api.h"
 
-/* At most this many released responses are kept, each with buffers up to: */
+/* At most this many released responses are kept, and HXC__RESPONSE_STORES
+ * sets of their head and body storage, each buffer up to: */
 #define CACHE_MAX  1024
 #define KEEP_BYTES (16u << 10)
-/* ...while no more than this many requests are in flight. */
-#define KEEP_BUFFERS_UPTO 1024u
 
 hxc__response_cache *hxc__response_cache_new(void)
 {
@@ -40,6 +39,11 @@ static void cache_drain(hxc__response_cache *rc)
         destroy(r);
     }
     rc->nspare = 0;
+    while (rc->nstores > 0) {
+        rc->nstores--;
+        hxc__headers_free(&rc->stores[rc->nstores].headers);
+        hxc__buf_free(&rc->stores[rc->nstores].body);
+    }
 }
 
 static void cache_unref(hxc__response_cache *rc)
@@ -66,13 +70,10 @@ struct hxc_response *hxc__response_new(struct hxc_request *req, hxc__response_ca
         r = rc->spare;
         rc->spare = (struct hxc_response *)r->req;
         rc->nspare--;
-        /* Kept: the buffers (emptied on release). Everything else starts over. */
-        struct hxc_headers headers = r->headers;
-        hxc__buf body = r->body;
         memset(r, 0, sizeof(*r));
-        r->headers = headers;
-        r->body = body;
+        hxc__headers_init(&r->headers); /* storage comes with the head */
         hxc__headers_init(&r->trailers);
+        hxc__buf_init(&r->body);
         hxc__buf_init(&r->up);
     } else {
         r = hxc__calloc(1, sizeof(*r));
@@ -91,6 +92,17 @@ struct hxc_response *hxc__response_new(struct hxc_request *req, hxc__response_ca
         rc->refs++;
     }
     return r;
+}
+
+void hxc__response_head_start(struct hxc_response *r)
+{
+    hxc__response_cache *rc = r->cache;
+    if (rc == NULL || rc->nstores == 0 || r->headers.fields != NULL ||
+        r->headers.bytes.data != NULL || r->body.data != NULL)
+        return;
+    rc->nstores--;
+    r->headers = rc->stores[rc->nstores].headers;
+    r->body = rc->stores[rc->nstores].body;
 }
 
 void hxc__response_fail(struct hxc_response *r, int err, const char *detail)
@@ -126,14 +138,18 @@ void hxc_response_release(hxc_response *r)
         r->up.cap > 0) {
         destroy(r);
     } else {
-        if (rc->inflight > KEEP_BUFFERS_UPTO) {
-            /* Thousands in flight: buffers parked in recycled responses
-             * fragment the heap more than their reuse saves. */
-            hxc__headers_free(&r->headers);
-            hxc__buf_free(&r->body);
-        } else {
+        if (rc->nstores < HXC__RESPONSE_STORES &&
+            (r->headers.fields != NULL || r->headers.bytes.data != NULL || r->body.data != NULL)) {
             hxc__headers_clear(&r->headers);
             hxc__buf_reset(&r->body);
+            rc->stores[rc->nstores].headers = r->headers;
+            rc->stores[rc->nstores].body = r->body;
+            rc->nstores++;
+            hxc__headers_init(&r->headers);
+            hxc__buf_init(&r->body);
+        } else {
+            hxc__headers_free(&r->headers);
+            hxc__buf_free(&r->body);
         }
         r->req = (struct hxc_request *)rc->spare;
         rc->spare = r;

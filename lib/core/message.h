@@ -74,5 +74,10 @@ struct hxc_response {
 
 /** Sets the error and a copy of the detail (first error wins). */
 void hxc__response_fail(struct hxc_response *r, int err, const char *detail);
+/** The response's head starts to arrive: it takes head and body storage that
+ *  a response released a moment ago (still in the CPU's cache), rather than
+ *  carrying its own through the whole flight, cold by the time it is written.
+ *  Optional (a response without it allocates on first use). */
+void hxc__response_head_start(struct hxc_response *r);
 
 #endif

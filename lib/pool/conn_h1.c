@@ -16,6 +16,7 @@ static int h1_on_status(void *ud, int status, const char *reason, size_t rlen, c
 {
     hxc__conn *c = ud;
     struct hxc_response *r = cur(c)->resp;
+    hxc__response_head_start(r);
     r->status = status;
     hxc__free(r->reason);
     r->reason = hxc__strndup(reason, rlen);

@@ -30,6 +30,7 @@ static int ev_status(void *sud, int status)
 {
     hxc__exchange *ex = X(sud);
     touch(ex);
+    hxc__response_head_start(ex->resp);
     ex->resp->status = status;
     ex->resp->version = "HTTP/2";
     return 0;
