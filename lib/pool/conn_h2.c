@@ -1,8 +1,9 @@
 /*
  * pool/conn_h2.c - an HTTP/2 connection: many exchanges multiplexed on one
- * nghttp2 session (proto/h2.c). Frames are produced once per loop turn
- * (a deferred flush), so a hundred requests submitted together leave in one
- * write. A stream refused by the server (REFUSED_STREAM, or above a GOAWAY's
+ * nghttp2 session (proto/h2.c). Frames are produced by an eager deferred
+ * flush (after the reactor callback that submitted them), so a hundred
+ * requests submitted together are framed together and leave in the turn's
+ * one write. A stream refused by the server (REFUSED_STREAM, or above a GOAWAY's
  * last stream id) is retried on another connection, whatever its method.
  */
 #include <stdio.h>
@@ -243,7 +244,7 @@ static int init(hxc__conn *c)
     lim.conn_window = p->cfg.h2_conn_window;
     lim.enable_push = p->cfg.push != NULL;
     lim.recycler = &p->recycler;
-    hxc__defer_init(&c->flush_task, flush_cb, c);
+    hxc__defer_init_eager(&c->flush_task, flush_cb, c);
     hxc__timer_init(p->r, &c->ping_timer, ping_cb, c);
     int rv = hxc__h2_new(&c->h2, &events, c, &lim);
     if (rv != 0)

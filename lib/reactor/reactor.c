@@ -100,8 +100,11 @@ static void callback_returned(hxc__reactor *r)
 {
     r->in_callback--;
     r->now_valid = 0;
-    if (r->in_callback == 0 && !hxc__list_empty(&r->eager))
-        run_batch(r, &r->eager);
+    /* What eager items queue runs too (a delivery's requests are flushed),
+     * a few rounds at most: the rest waits for the end of the turn. */
+    for (int round = 0; round < 4 && r->in_callback == 0 && !hxc__list_empty(&r->eager); round++)
+        if (!run_batch(r, &r->eager))
+            return;
 }
 
 void hxc__reactor_destroy(hxc__reactor *r)

@@ -113,10 +113,11 @@ static inline void hxc__defer_init(hxc__defer *d, hxc__defer_cb cb, void *arg)
 }
 /** An eager item runs when the reactor callback (fd or timer) that queued it
  *  returns, rather than at the end of the loop turn: still never inside the
- *  call that caused it, but before the loop reads the next connection. The
- *  client's delivery is eager: the requests its callbacks send reuse the
- *  memory just released while it is still in cache (with a thousand streams
- *  on ten connections, delivering once per turn cycled every in-flight
+ *  call that caused it, but before the loop reads the next connection; eager
+ *  items queued by eager items run then too (a few rounds). The client's
+ *  delivery and HTTP/2 flushes are eager: the requests a delivery sends reuse
+ *  the memory just released, and are framed, while it is still in cache (with
+ *  a thousand streams on ten connections, once per turn cycled every in-flight
  *  request's records through the cache between uses). Queued from anywhere
  *  else it runs with the turn's other items. */
 static inline void hxc__defer_init_eager(hxc__defer *d, hxc__defer_cb cb, void *arg)

@@ -18,7 +18,7 @@ typedef struct {
     hxc__reactor r;
     hxc__io io[2];
     int fds[2][2];
-    hxc__defer eager, turn;
+    hxc__defer eager, eager2, turn;
     char seq[16];
     int n;
 } fixture;
@@ -29,10 +29,18 @@ static void note(fixture *f, char c)
         f->seq[f->n++] = c;
 }
 
+static void eager2_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    note(arg, 'F');
+}
+
 static void eager_cb(hxc__defer *d, void *arg)
 {
     (void)d;
-    note(arg, 'E');
+    fixture *f = arg;
+    note(f, 'E');
+    hxc__defer_schedule(&f->r, &f->eager2); /* as a delivery queues its requests' flush */
 }
 
 static void turn_cb(hxc__defer *d, void *arg)
@@ -59,8 +67,9 @@ static void io_cb(hxc__io *io, int events, void *arg)
 }
 
 /* Two connections readable in one turn: the eager item runs as soon as the
- * callback that queued it returns, before the second connection is read; the
- * other item waits for the end of the turn. */
+ * callback that queued it returns, before the second connection is read, and
+ * so does the eager item it queues; the other item waits for the end of the
+ * turn. */
 static void test_eager_runs_after_its_callback(void **state)
 {
     (void)state;
@@ -70,6 +79,7 @@ static void test_eager_runs_after_its_callback(void **state)
     memset(&f, 0, sizeof(f));
     assert_int_equal(hxc__reactor_init(&f.r, base, NULL), 0);
     hxc__defer_init_eager(&f.eager, eager_cb, &f);
+    hxc__defer_init_eager(&f.eager2, eager2_cb, &f);
     hxc__defer_init(&f.turn, turn_cb, &f);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, f.fds[i]), 0);
@@ -78,8 +88,8 @@ static void test_eager_runs_after_its_callback(void **state)
         assert_int_equal(write(f.fds[i][1], "x", 1), 1);
     }
     event_base_dispatch(base);
-    assert_int_equal(f.n, 4);
-    assert_true(strcmp(f.seq, "aEbD") == 0 || strcmp(f.seq, "bEaD") == 0);
+    assert_int_equal(f.n, 5);
+    assert_true(strcmp(f.seq, "aEFbD") == 0 || strcmp(f.seq, "bEFaD") == 0);
     for (int i = 0; i < 2; i++) {
         close(f.fds[i][0]);
         close(f.fds[i][1]);
