@@ -22,7 +22,7 @@ struct hxc_client {
     hxc__tls_ctx *tls;                    /* made on first use (NULL until then) */
     char tls_error[300];                  /* why it could not be made */
     hxc__pool *pool;
-    hxc__list calls;    /* in flight */
+    unsigned ncalls;    /* in flight: the pool still has them */
     hxc__list done;     /* finished, waiting to be delivered */
     hxc__list futures;  /* alive, so they can be detached when the client goes */
     hxc__list promised; /* pushes waiting for the user's decision */
@@ -48,6 +48,7 @@ static inline void hxc__user_returned(hxc_client *c)
 }
 
 struct hxc__call {
+    /* What completion and delivery touch first, together. */
     hxc__list node;
     hxc_client *client;
     struct hxc_response *resp;
@@ -55,15 +56,15 @@ struct hxc__call {
     hxc_response_cb cb;
     void *ud;
     hxc_future *future;
-    hxc__list pnode; /* in client->promised until decided */
-    int push;        /* a server push */
+    int finished; /* the pool is done with it */
+    int push;     /* a server push */
     int accepted;
-    hxc__list snode; /* in client->progress */
     int head_delivered;
     int paused;      /* the body callback said HXC_PAUSE */
-    size_t unacked;  /* consumed while paused, credited on resume */
-    int finished;    /* the pool is done with it */
+    hxc__list snode; /* in client->progress */
     hxc__list unode; /* in client->uploads */
+    hxc__list pnode; /* in client->promised until decided */
+    size_t unacked;  /* consumed while paused, credited on resume */
 };
 
 /*

@@ -119,6 +119,7 @@ static void upload_produce(hxc__call *call)
     if (call->ex == NULL || q->producer_paused || resp->up_eof)
         return;
     const size_t piece = 64 * 1024;
+    resp->extras = 1;
     if (hxc__buf_reserve(&resp->up, piece) != 0) {
         stream_abort(call, HXC_ENOMEM, "out of memory");
         return;
@@ -270,7 +271,7 @@ static void exchange_done(struct hxc_response *resp, void *arg)
     hxc_client *c = call->client;
     call->ex = NULL;
     call->finished = 1;
-    hxc__list_remove(&call->node);
+    c->ncalls--;
     hxc__list_insert_tail(&c->done, &call->node);
     hxc__defer_schedule(&c->r, &c->deliver);
 }
@@ -298,7 +299,8 @@ static struct hxc_response *push_hook(void *arg, struct hxc_request *promised,
     call->push = 1;
     hxc__list_init(&call->snode);
     hxc__list_init(&call->unode);
-    hxc__list_insert_tail(&c->calls, &call->node);
+    hxc__list_init(&call->node);
+    c->ncalls++;
     hxc__list_insert_tail(&c->promised, &call->pnode);
     hxc__defer_schedule(&c->r, &c->deliver);
     *cb = exchange_done;
@@ -335,7 +337,7 @@ static void close_task_cb(hxc__defer *d, void *arg)
 
 static void maybe_finish_close(hxc_client *c)
 {
-    if (c->closing && hxc__list_empty(&c->calls) && hxc__list_empty(&c->done) &&
+    if (c->closing && c->ncalls == 0 && hxc__list_empty(&c->done) &&
         hxc__list_empty(&c->held) && hxc__pool_busy(c->pool) == 0)
         hxc__defer_schedule(&c->r, &c->close_task);
 }
@@ -445,7 +447,6 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     rv = hxc__pool_new(&c->pool, &c->r, &pc);
     if (rv != 0)
         goto fail;
-    hxc__list_init(&c->calls);
     hxc__list_init(&c->done);
     hxc__list_init(&c->futures);
     hxc__list_init(&c->promised);
@@ -494,12 +495,13 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
             t[i] = req->timeouts[i];
     uint64_t max_body =
         req->max_body != UINT64_MAX ? req->max_body : c->cfg.max_response_body_bytes;
-    /* Linked first: the pool may start the exchange at once, and even finish
+    /* Counted first: the pool may start the exchange at once, and even finish
      * it (a connection found dead), which moves the call to `done`. */
-    hxc__list_insert_tail(&c->calls, &call->node);
+    hxc__list_init(&call->node);
+    c->ncalls++;
     int rv = hxc__pool_submit(c->pool, resp, t, max_body, exchange_done, call, &call->ex);
     if (rv != 0) {
-        hxc__list_remove(&call->node);
+        c->ncalls--;
         resp->req = NULL; /* the caller keeps the request */
         req->call = NULL;
         hxc_response_release(resp);

@@ -2,6 +2,7 @@
  * api/response.c - response getters and the reference count that lets a
  * callback keep a response past its return.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "core/internal.h"
@@ -70,11 +71,12 @@ struct hxc_response *hxc__response_new(struct hxc_request *req, hxc__response_ca
         r = rc->spare;
         rc->spare = (struct hxc_response *)r->req;
         rc->nspare--;
-        memset(r, 0, sizeof(*r));
+        /* A response kept here never used its trailers or upload fields
+         * (`extras`: it would have been freed), so they are still as
+         * initialised: only what comes before them starts over. */
+        memset(r, 0, offsetof(struct hxc_response, trailers));
         hxc__headers_init(&r->headers); /* storage comes with the head */
-        hxc__headers_init(&r->trailers);
         hxc__buf_init(&r->body);
-        hxc__buf_init(&r->up);
     } else {
         r = hxc__calloc(1, sizeof(*r));
         if (r == NULL)
@@ -134,8 +136,8 @@ void hxc_response_release(hxc_response *r)
         return;
     }
     if (rc->closed || rc->nspare >= CACHE_MAX || r->body.cap > KEEP_BYTES ||
-        r->headers.bytes.cap > KEEP_BYTES || r->trailers.cap > 0 || r->trailers.bytes.cap > 0 ||
-        r->up.cap > 0) {
+        r->headers.bytes.cap > KEEP_BYTES ||
+        (r->extras && (r->trailers.cap > 0 || r->trailers.bytes.cap > 0 || r->up.cap > 0))) {
         destroy(r);
     } else {
         if (rc->nstores < HXC__RESPONSE_STORES &&

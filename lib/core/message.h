@@ -25,25 +25,26 @@ enum hxc__request_string {
 };
 
 struct hxc_request {
-    char *packed;      /* hxc_request_dup: all strings in one block, */
+    /* What its free and the response's delivery touch, first and together. */
+    char *packed; /* hxc_request_dup: all strings in one block, */
+    void *call;   /* the API layer's call while it runs (for resume) */
+    void *user_data;
     int packed_inline; /* ...allocated with the request itself */
-    uint32_t lens[6];  /* strlen of each, indexed by enum hxc__request_string */
+    int body_owned;
+    struct hxc_headers headers;
+    const uint8_t *body;
+    uint32_t lens[6]; /* strlen of each, indexed by enum hxc__request_string */
     char *method;
     char *url_string;
     hxc__url url;
-    struct hxc_headers headers;
-    const uint8_t *body;
     size_t body_len;
-    int body_owned;
     int has_body;                        /* a body was set (even empty) */
     double timeouts[HXC_TIMEOUT__COUNT]; /* < 0: the client's */
     uint64_t max_body;                   /* UINT64_MAX: the client's */
-    void *user_data;
-    hxc_body_producer producer; /* streamed upload, or NULL */
+    hxc_body_producer producer;          /* streamed upload, or NULL */
     void *producer_ud;
     int64_t producer_len; /* -1: unknown (chunked on HTTP/1.1) */
     int producer_paused;
-    void *call;                /* the API layer's call while it runs (for resume) */
     hxc_headers_cb on_headers; /* streaming (both may be NULL) */
     hxc_body_cb on_body;
     void *stream_ud;
@@ -52,21 +53,26 @@ struct hxc_request {
 struct hxc__response_cache;
 
 struct hxc_response {
-    unsigned refs;
+    /* What the head's arrival and the delivery touch comes first, together
+     * (a response is cold by then when a thousand are in flight). */
     struct hxc__response_cache *cache; /* where it goes back when released, or NULL */
     struct hxc_request *req;           /* owned */
+    void *call;                        /* the API layer's call, while it runs */
+    unsigned refs;
     int status;
-    char *reason;
     const char *version; /* static string */
-    struct hxc_headers headers;
-    struct hxc_headers trailers;
-    hxc__buf body;
     int error;
+    int head_done; /* streaming: the final head is in */
+    char *reason;
     char *detail;
+    hxc__buf body;
+    struct hxc_headers headers;
     uint64_t conn_id;
     hxc_timings timings;
-    void *call;        /* the API layer's call, while it runs */
-    int head_done;     /* streaming: the final head is in */
+    int extras; /* trailers or `up` were used (release looks at them only then) */
+    /* Used only when `extras` is set (a response that used them is not
+     * recycled, so a recycled one finds them as initialised). */
+    struct hxc_headers trailers;
     hxc__buf up;       /* streamed upload: produced, not yet sent */
     int up_eof;        /* the producer said the body is complete */
     uint64_t up_total; /* bytes produced so far */

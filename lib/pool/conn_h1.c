@@ -61,7 +61,9 @@ static int h1_on_body(void *ud, const uint8_t *data, size_t len)
 static int h1_on_trailer(void *ud, const char *n, size_t nl, const char *v, size_t vl)
 {
     hxc__conn *c = ud;
-    return hxc__headers_add(&cur(c)->resp->trailers, n, nl, v, vl);
+    struct hxc_response *r = cur(c)->resp;
+    r->extras = 1;
+    return hxc__headers_add(&r->trailers, n, nl, v, vl);
 }
 
 static const hxc__h1_events h1_events = {

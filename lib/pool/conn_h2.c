@@ -78,7 +78,9 @@ static int ev_data(void *sud, const uint8_t *data, size_t len)
 
 static int ev_trailer(void *sud, const char *n, size_t nl, const char *v, size_t vl)
 {
-    return hxc__headers_add(&X(sud)->resp->trailers, n, nl, v, vl);
+    struct hxc_response *r = X(sud)->resp;
+    r->extras = 1;
+    return hxc__headers_add(&r->trailers, n, nl, v, vl);
 }
 
 static void ev_close(void *sud, int err, uint32_t code, int refused, const char *detail)

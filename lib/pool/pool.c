@@ -16,6 +16,7 @@
  * Nothing here calls the user: finished exchanges go to the done callback of
  * the API layer, which defers the user's callback.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -38,7 +39,7 @@ static hxc__exchange *exchange_new(hxc__pool *p)
     p->spare = ex->arg; /* the free list is threaded through `arg` */
     p->nspare--;
     /* All but the timer, which is stopped and still set up for this record. */
-    memset((char *)ex + sizeof(ex->timer), 0, sizeof(*ex) - sizeof(ex->timer));
+    memset(ex, 0, offsetof(hxc__exchange, timer));
     return ex;
 }
 
@@ -813,7 +814,7 @@ void hxc__pool_paused(hxc__pool *p, hxc__exchange *ex, int paused)
     (void)p;
     if (ex->state != X_ACTIVE)
         return;
-    ex->consumer_paused = paused;
+    ex->consumer_paused = paused != 0;
     hxc__pool_phase(ex, paused ? PH_NONE : ex->written || ex->got_bytes ? PH_READ : PH_WRITE);
 }
 
@@ -838,7 +839,7 @@ void hxc__pool_retry(hxc__exchange *ex, int fresh)
     unlink_from_conn(ex);
     p->nactive--;
     ex->retries++;
-    ex->fresh_only = fresh;
+    ex->fresh_only = fresh != 0;
     ex->got_bytes = ex->written = 0;
     ex->stream_id = 0;
     ex->received = 0;

@@ -17,23 +17,25 @@
 #include "proto/h2.h"
 
 typedef struct stream {
+    /* What a response's frames touch first, together (see pool_int.h's
+     * exchange: the record is cold by the time they arrive). */
     struct stream *prev, *next; /* every stream of ours, sent or still queued */
     struct hxc__h2 *h;
     void *sud;
     int32_t id;
+    int err; /* set by a callback: reset the stream with it */
+    uint8_t got_final; /* a final (non-1xx) HEADERS arrived */
+    uint8_t in_trailers;
+    uint8_t closed;
+    uint8_t pushed;  /* a promised stream: not one of ours, not counted in `open` */
+    uint8_t counted; /* counted in `open` (until it closes, or is cancelled unsent) */
+    unsigned header_count;
+    size_t header_bytes;
+    size_t unacked; /* body bytes taken, not yet credited to the stream's window */
+    const char *detail;
     const uint8_t *body;
     size_t body_len, body_off;
     int (*read)(void *sud, uint8_t *buf, size_t len, size_t *n, int *eof);
-    size_t header_bytes;
-    unsigned header_count;
-    int got_final; /* a final (non-1xx) HEADERS arrived */
-    int in_trailers;
-    int err; /* set by a callback: reset the stream with it */
-    const char *detail;
-    int closed;
-    int pushed;                 /* a promised stream: not one of ours, not counted in `open` */
-    int counted;                /* counted in `open` (until it closes, or is cancelled unsent) */
-    size_t unacked;             /* body bytes taken, not yet credited to the stream's window */
     struct hxc_headers promise; /* the promised request, until on_push */
 } stream;
 
