@@ -57,6 +57,20 @@ typedef struct stats {
     hist *latency, *ttfb, *connect;
 } stats;
 
+/* What one send carries to its callback: the request itself is shared by
+ * all sends (hxc_request_retain), so its start time travels here. */
+typedef struct send_slot {
+    struct worker *w;
+    uint64_t intended; /* ns since t0: when it was meant to start */
+    struct send_slot *next;
+} send_slot;
+
+#define SLOTS_PER_CHUNK 256
+typedef struct slot_chunk {
+    struct slot_chunk *next;
+    send_slot slots[SLOTS_PER_CHUNK];
+} slot_chunk;
+
 typedef struct worker {
     int id;
     pthread_t thread;
@@ -75,7 +89,9 @@ typedef struct worker {
     int stopping, closing;
     struct event *tick, *stop_ev, *hard_ev;
     long next_url;
-    hxc_request **templates;      /* one per URI, parsed once */
+    hxc_request **templates;      /* one per URI, parsed once, sent shared */
+    send_slot *free_slots;        /* slots of sends not in flight */
+    slot_chunk *chunks;           /* where the slots live (freed at the end) */
     uint64_t done_shared;         /* read by the progress line */
     uint64_t issued, issued_done; /* every request, warm-up included */
 } worker;
@@ -165,21 +181,51 @@ static void finish_if_done(worker *w)
 static void on_response(hxc_response *r, int err, void *ud);
 static void on_client_closed(hxc_client *c, void *ud);
 
+static send_slot *slot_get(worker *w)
+{
+    if (w->free_slots == NULL) {
+        slot_chunk *ch = malloc(sizeof(*ch));
+        if (ch == NULL)
+            return NULL;
+        ch->next = w->chunks;
+        w->chunks = ch;
+        for (int i = SLOTS_PER_CHUNK - 1; i >= 0; i--) {
+            ch->slots[i].w = w;
+            ch->slots[i].next = w->free_slots;
+            w->free_slots = &ch->slots[i];
+        }
+    }
+    send_slot *sl = w->free_slots;
+    w->free_slots = sl->next;
+    return sl;
+}
+
+static void slot_put(send_slot *sl)
+{
+    sl->next = sl->w->free_slots;
+    sl->w->free_slots = sl;
+}
+
 static void start_one(worker *w, uint64_t intended)
 {
     const options *o = w->o;
-    hxc_request *req = NULL;
-    int rv = hxc_request_dup(&req, w->templates[w->next_url++ % o->nurls]);
+    hxc_request *req = w->templates[w->next_url++ % o->nurls];
+    send_slot *sl = slot_get(w);
+    int rv = sl ? 0 : HXC_ENOMEM;
     w->issued++;
     int counted = intended >= w->warm_rel;
     if (counted)
         w->st.started++;
     if (rv == 0) {
-        hxc_request_set_user_data(req, (void *)(uintptr_t)intended);
-        rv = hxc_client_send(w->client, req, on_response, w);
+        sl->intended = intended;
+        /* The same request every time: each send holds a reference. */
+        rv = hxc_client_send(w->client, hxc_request_retain(req), on_response, sl);
+        if (rv != 0) {
+            hxc_request_free(req); /* the reference this send did not take */
+            slot_put(sl);
+        }
     }
     if (rv != 0) { /* counted like any failed request */
-        hxc_request_free(req);
         w->issued_done++;
         if (counted) {
             w->st.done++;
@@ -193,9 +239,11 @@ static void start_one(worker *w, uint64_t intended)
 
 static void on_response(hxc_response *r, int err, void *ud)
 {
-    worker *w = ud;
+    send_slot *sl = ud;
+    worker *w = sl->w;
+    uint64_t intended = sl->intended;
+    slot_put(sl);
     uint64_t now = now_ns() - w->t0;
-    uint64_t intended = (uint64_t)(uintptr_t)hxc_request_user_data(hxc_response_request(r));
     w->inflight--;
     w->issued_done++;
     stats *s = &w->st;
@@ -344,6 +392,11 @@ static void *run_worker(void *arg)
     for (int i = 0; i < o->nurls; i++)
         hxc_request_free(w->templates[i]);
     free(w->templates);
+    while (w->chunks != NULL) {
+        slot_chunk *next = w->chunks->next;
+        free(w->chunks);
+        w->chunks = next;
+    }
     return NULL;
 }
 

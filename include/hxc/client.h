@@ -136,9 +136,11 @@ HXC_EXTERN void hxc_client_abort(hxc_client *client);
 typedef void (*hxc_response_cb)(hxc_response *resp, int err, void *user_data);
 
 /**
- * Sends `req`, taking ownership of it; `cb` runs exactly once, from the loop,
- * never from inside this call. Returns 0, or HXC_EINVAL / HXC_ECLIENT_CLOSED /
- * HXC_ENOMEM, in which case `cb` never runs and the caller still owns `req`.
+ * Sends `req`, taking ownership of it (of one reference: see
+ * hxc_request_retain to send a request several times); `cb` runs exactly
+ * once, from the loop, never from inside this call, with `user_data`. Returns
+ * 0, or HXC_EINVAL / HXC_ECLIENT_CLOSED / HXC_ENOMEM, in which case `cb` never
+ * runs and the caller still owns `req`.
  */
 HXC_EXTERN int hxc_client_send(hxc_client *client, hxc_request *req, hxc_response_cb cb,
                                void *user_data);

@@ -48,8 +48,23 @@ HXC_EXTERN int hxc_request_new(hxc_request **out, const char *method, const char
  * on error.
  */
 HXC_EXTERN int hxc_request_dup(hxc_request **out, const hxc_request *src);
-/** Frees a request the caller still owns. NULL is ignored. */
+/**
+ * Drops the caller's reference to a request: it is freed when no send holds
+ * it any more. NULL is ignored.
+ */
 HXC_EXTERN void hxc_request_free(hxc_request *req);
+/**
+ * Takes another reference to `req` and returns it (NULL for NULL). Sending a
+ * request hands one reference to the client, released with its response, so
+ * `hxc_client_send(c, hxc_request_retain(req), cb, ud)` sends the same request
+ * again and again, even several times at once, without copying it (a load
+ * driver's or a crawler's repeated request). While more than one reference
+ * exists the request is frozen: every setter below returns HXC_EINVAL. Not
+ * for a request with a body producer, whose upload state belongs to one
+ * send: sending such a request while it is shared fails with HXC_EINVAL. The
+ * count is not atomic: share a request only on one thread.
+ */
+HXC_EXTERN hxc_request *hxc_request_retain(hxc_request *req);
 
 /**
  * Appends a header field (repeats allowed). The strings are copied.
@@ -135,7 +150,9 @@ HXC_EXTERN int hxc_request_on_response_stream(hxc_request *req, hxc_headers_cb h
 /** Caps the buffered response body of this request (bytes, 0 = no cap). */
 HXC_EXTERN int hxc_request_set_max_body(hxc_request *req, uint64_t max_bytes);
 
-/** An opaque pointer for the caller, returned by hxc_request_user_data(). */
+/** An opaque pointer for the caller, returned by hxc_request_user_data(); one
+ *  per request, shared by all its sends (per-send data goes through the
+ *  send's own user_data). */
 HXC_EXTERN void hxc_request_set_user_data(hxc_request *req, void *user_data);
 HXC_EXTERN void *hxc_request_user_data(const hxc_request *req);
 

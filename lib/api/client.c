@@ -240,7 +240,8 @@ static void deliver_cb(hxc__defer *d, void *arg)
         struct hxc_response *resp = call->resp;
         hxc__list_remove(&call->snode);
         hxc__list_remove(&call->unode);
-        call->resp->req->call = NULL;
+        if (resp->req->call == call)
+            resp->req->call = NULL;
         stream_deliver(call); /* what the stream still holds goes first */
         if (call->paused && resp->error == 0) {
             hxc__list_insert_tail(&c->held, &call->node); /* until hxc_response_resume */
@@ -473,6 +474,8 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
 {
     if (c->closing)
         return HXC_ECLIENT_CLOSED;
+    if (req->producer != NULL && req->refs > 1)
+        return HXC_EINVAL; /* an upload's state is per send: it cannot be shared */
     hxc__call *call = call_new(c);
     if (call == NULL)
         return HXC_ENOMEM;
@@ -484,7 +487,8 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
     call->client = c;
     call->resp = resp;
     resp->call = call;
-    req->call = call;
+    if (req->producer != NULL)
+        req->call = call; /* for hxc_request_resume_body */
     hxc__list_init(&call->snode);
     hxc__list_init(&call->unode);
     double t[HXC_TIMEOUT__COUNT] = {c->cfg.connect_timeout, c->cfg.read_timeout,

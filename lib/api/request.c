@@ -40,6 +40,7 @@ int hxc_request_new(hxc_request **out, const char *method, const char *url)
     struct hxc_request *r = hxc__calloc(1, sizeof(*r));
     if (r == NULL)
         return HXC_ENOMEM;
+    r->refs = 1;
     const char *detail;
     int rv = hxc__url_parse(&r->url, url, &detail);
     if (rv != 0) {
@@ -92,6 +93,7 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
     if (r == NULL)
         return HXC_ENOMEM;
     *r = *src;
+    r->refs = 1;
     r->call = NULL;
     r->producer_paused = 0;
     hxc__headers_init(&r->headers);
@@ -139,9 +141,16 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
     return 0;
 }
 
+hxc_request *hxc_request_retain(hxc_request *r)
+{
+    if (r != NULL)
+        r->refs++;
+    return r;
+}
+
 void hxc_request_free(hxc_request *r)
 {
-    if (r == NULL)
+    if (r == NULL || --r->refs > 0)
         return;
     if (r->packed) {
         if (!r->packed_inline)
@@ -169,7 +178,7 @@ static int managed(const char *name)
 
 int hxc_request_add_header(hxc_request *r, const char *name, const char *value)
 {
-    if (r == NULL || name == NULL || value == NULL)
+    if (r == NULL || name == NULL || value == NULL || r->refs > 1)
         return HXC_EINVAL;
     size_t nl = strlen(name), vl = strlen(value);
     if (!hxc__is_token(name, nl) || !hxc__is_field_value(value, vl) || managed(name))
@@ -184,7 +193,7 @@ int hxc_request_add_header(hxc_request *r, const char *name, const char *value)
 
 int hxc_request_set_header(hxc_request *r, const char *name, const char *value)
 {
-    if (r == NULL || name == NULL || value == NULL)
+    if (r == NULL || name == NULL || value == NULL || r->refs > 1)
         return HXC_EINVAL;
     size_t nl = strlen(name), vl = strlen(value);
     if (!hxc__is_token(name, nl) || !hxc__is_field_value(value, vl) || managed(name))
@@ -195,7 +204,7 @@ int hxc_request_set_header(hxc_request *r, const char *name, const char *value)
 
 int hxc_request_remove_header(hxc_request *r, const char *name)
 {
-    if (r == NULL || name == NULL)
+    if (r == NULL || name == NULL || r->refs > 1)
         return HXC_EINVAL;
     return (int)hxc__headers_remove(&r->headers, name);
 }
@@ -215,7 +224,7 @@ static void drop_body(hxc_request *r)
 int hxc_request_set_body_producer(hxc_request *r, hxc_body_producer producer, int64_t length,
                                   void *user_data)
 {
-    if (r == NULL || producer == NULL || length < -1)
+    if (r == NULL || producer == NULL || length < -1 || r->refs > 1)
         return HXC_EINVAL;
     drop_body(r);
     r->producer = producer;
@@ -227,7 +236,7 @@ int hxc_request_set_body_producer(hxc_request *r, hxc_body_producer producer, in
 
 int hxc_request_set_body(hxc_request *r, const void *data, size_t len)
 {
-    if (r == NULL || (data == NULL && len > 0))
+    if (r == NULL || (data == NULL && len > 0) || r->refs > 1)
         return HXC_EINVAL;
     uint8_t *copy = hxc__malloc(len);
     if (copy == NULL)
@@ -244,7 +253,7 @@ int hxc_request_set_body(hxc_request *r, const void *data, size_t len)
 
 int hxc_request_set_body_static(hxc_request *r, const void *data, size_t len)
 {
-    if (r == NULL || (data == NULL && len > 0))
+    if (r == NULL || (data == NULL && len > 0) || r->refs > 1)
         return HXC_EINVAL;
     drop_body(r);
     r->body = data;
@@ -255,7 +264,7 @@ int hxc_request_set_body_static(hxc_request *r, const void *data, size_t len)
 
 int hxc_request_set_timeout(hxc_request *r, enum hxc_timeout which, double seconds)
 {
-    if (r == NULL || (int)which < 0 || which >= HXC_TIMEOUT__COUNT || !(seconds >= 0) ||
+    if (r == NULL || r->refs > 1 || (int)which < 0 || which >= HXC_TIMEOUT__COUNT || !(seconds >= 0) ||
         isinf(seconds))
         return HXC_EINVAL;
     r->timeouts[which] = seconds;
@@ -264,7 +273,7 @@ int hxc_request_set_timeout(hxc_request *r, enum hxc_timeout which, double secon
 
 int hxc_request_set_priority(hxc_request *r, int urgency, int incremental)
 {
-    if (r == NULL || urgency < 0 || urgency > 7)
+    if (r == NULL || urgency < 0 || urgency > 7 || r->refs > 1)
         return HXC_EINVAL;
     char v[16];
     snprintf(v, sizeof(v), incremental ? "u=%d, i" : "u=%d", urgency);
@@ -274,7 +283,7 @@ int hxc_request_set_priority(hxc_request *r, int urgency, int incremental)
 int hxc_request_on_response_stream(hxc_request *r, hxc_headers_cb headers, hxc_body_cb body,
                                    void *user_data)
 {
-    if (r == NULL)
+    if (r == NULL || r->refs > 1)
         return HXC_EINVAL;
     r->on_headers = headers;
     r->on_body = body;
@@ -284,7 +293,7 @@ int hxc_request_on_response_stream(hxc_request *r, hxc_headers_cb headers, hxc_b
 
 int hxc_request_set_max_body(hxc_request *r, uint64_t max_bytes)
 {
-    if (r == NULL)
+    if (r == NULL || r->refs > 1)
         return HXC_EINVAL;
     r->max_body = max_bytes;
     return 0;

@@ -27,10 +27,13 @@ enum hxc__request_string {
 struct hxc_request {
     /* What its free and the response's delivery touch, first and together. */
     char *packed; /* hxc_request_dup: all strings in one block, */
-    void *call;   /* the API layer's call while it runs (for resume) */
+    void *call;   /* a streamed upload's call while it runs (for resume) */
     void *user_data;
+    unsigned refs;     /* the owner's and each send's (hxc_request_retain) */
     int packed_inline; /* ...allocated with the request itself */
     int body_owned;
+    hxc_headers_cb on_headers; /* streaming (both may be NULL) */
+    hxc_body_cb on_body;
     struct hxc_headers headers;
     const uint8_t *body;
     uint32_t lens[6]; /* strlen of each, indexed by enum hxc__request_string */
@@ -45,8 +48,6 @@ struct hxc_request {
     void *producer_ud;
     int64_t producer_len; /* -1: unknown (chunked on HTTP/1.1) */
     int producer_paused;
-    hxc_headers_cb on_headers; /* streaming (both may be NULL) */
-    hxc_body_cb on_body;
     void *stream_ud;
 };
 

@@ -153,6 +153,15 @@ static void test_echo_post(void **state)
     itest_close(&t);
 }
 
+static void test_shared_request(void **state)
+{
+    (void)state;
+    itest t;
+    itest_open(&t, NULL);
+    itest_shared_request(&t, itest_url(&srv, 0, "/echo"), "HTTP/1.1", 20);
+    itest_close(&t);
+}
+
 static void test_repeated_headers(void **state)
 {
     (void)state;
@@ -527,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_statuses_without_body),
         cmocka_unit_test(test_interim_responses_skipped),
         cmocka_unit_test(test_echo_post),
+        cmocka_unit_test(test_shared_request),
         cmocka_unit_test(test_repeated_headers),
         cmocka_unit_test(test_http10_and_close_delimited),
         cmocka_unit_test(test_keepalive_reuse),

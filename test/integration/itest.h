@@ -158,6 +158,64 @@ static inline void itest_burst(itest *t, const char *url, int n, itest_counter *
     itest_run_until(t->base, &c->done, before + n);
 }
 
+/* Responses to /echo of the shared request below: each must carry its header
+ * and body (the request is read by every send, never changed). */
+static inline void itest_shared_cb(hxc_response *r, int err, void *ud)
+{
+    itest_counter *c = ud;
+    size_t len;
+    const char *b = (const char *)hxc_response_body(r, &len);
+    c->done++;
+    if (err == 0 && hxc_response_status(r) == 200 &&
+        strcmp(hxc_response_http_version(r), c->want_version) == 0 &&
+        strcasestr(b, "x-shared: yes") != NULL && len >= 6 && memcmp(b + len - 6, "shared", 6) == 0)
+        c->ok++;
+    else
+        c->failed++;
+}
+
+static inline int itest_never_produces(hxc_request *req, uint8_t *buf, size_t len, size_t *n,
+                                       int *eof, void *ud)
+{
+    (void)req, (void)buf, (void)len, (void)ud;
+    *n = 0;
+    *eof = 1;
+    return 0;
+}
+
+/** One request sent `n` times at once through hxc_request_retain, over the
+ *  protocol `version` names: all arrive whole; the request is frozen while
+ *  shared and the caller's again once every response is released. */
+static inline void itest_shared_request(itest *t, const char *echo_url, const char *version, int n)
+{
+    hxc_request *req;
+    assert_int_equal(hxc_request_new(&req, "POST", echo_url), 0);
+    assert_int_equal(hxc_request_add_header(req, "X-Shared", "yes"), 0);
+    assert_int_equal(hxc_request_set_body(req, "shared", 6), 0);
+    itest_counter c;
+    itest_counter_init(&c, version, -1);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(hxc_client_send(t->client, hxc_request_retain(req), itest_shared_cb, &c), 0);
+    assert_int_equal(hxc_request_add_header(req, "X-Late", "no"), HXC_EINVAL);
+    assert_int_equal(hxc_request_set_header(req, "X-Shared", "no"), HXC_EINVAL);
+    assert_int_equal(hxc_request_remove_header(req, "X-Shared"), HXC_EINVAL);
+    assert_int_equal(hxc_request_set_body(req, "x", 1), HXC_EINVAL);
+    assert_int_equal(hxc_request_set_timeout(req, HXC_TIMEOUT_READ, 1), HXC_EINVAL);
+    /* An upload's state belongs to one send: a shared one is refused. */
+    hxc_request *up;
+    assert_int_equal(hxc_request_new(&up, "PUT", echo_url), 0);
+    assert_int_equal(hxc_request_set_body_producer(up, itest_never_produces, -1, NULL), 0);
+    assert_ptr_equal(hxc_request_retain(up), up);
+    assert_int_equal(hxc_client_send(t->client, up, itest_shared_cb, &c), HXC_EINVAL);
+    hxc_request_free(up);
+    assert_int_equal(hxc_request_set_timeout(up, HXC_TIMEOUT_READ, 1), 0); /* the caller's alone */
+    hxc_request_free(up);
+    itest_run_until(t->base, &c.done, n);
+    assert_int_equal(c.ok, n);
+    assert_int_equal(hxc_request_add_header(req, "X-Late", "ok"), 0);
+    hxc_request_free(req);
+}
+
 /* One test server for a whole group: `srv`, with cmocka group setup/teardown. */
 #define ITEST_SERVER_FIXTURE                                                                       \
     static testsrv srv;                                                                            \
