@@ -334,6 +334,7 @@ static void *run_worker(void *arg)
     cfg.http2_max_concurrent_streams = (unsigned)o->m;
     cfg.max_idle_connections = cfg.max_connections;
     cfg.insecure = o->insecure;
+    cfg.accept = ""; /* h2load's request: no Accept unless -H gives one */
     cfg.ca_file = o->cacert;
     cfg.total_timeout = 0; /* the run's own deadline governs */
     w->templates = calloc((size_t)o->nurls, sizeof(*w->templates));

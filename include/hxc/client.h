@@ -72,6 +72,8 @@ typedef struct hxc_client_config {
 
     /* Requests */
     const char *user_agent; /**< default "hxc/VERSION"; "" sends none */
+    const char *accept;     /**< Accept sent when a request has none: default
+                                 all media types (as curl and HTTPX); "" none */
 
     /* Name resolution (libevent's evdns) */
     const char *dns_servers; /**< "IP[:port],..." instead of resolv.conf (curl's

@@ -18,7 +18,7 @@ typedef struct hxc__call hxc__call;
 struct hxc_client {
     hxc__reactor r;
     hxc_client_config cfg;
-    char *ca_file, *ca_path, *user_agent; /* owned copies */
+    char *ca_file, *ca_path, *user_agent, *accept; /* owned copies */
     hxc__tls_ctx *tls;                    /* made on first use (NULL until then) */
     char tls_error[300];                  /* why it could not be made */
     hxc__pool *pool;

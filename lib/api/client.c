@@ -33,6 +33,7 @@ void hxc_client_config_init(hxc_client_config *cfg)
     cfg->max_response_headers = 1000;
     cfg->max_response_body_bytes = (uint64_t)1 << 30;
     cfg->user_agent = NULL;
+    cfg->accept = NULL;
     cfg->http2_max_concurrent_streams = 100;
     cfg->http2_stream_window = 4u << 20;
     cfg->http2_connection_window = 16u << 20;
@@ -333,6 +334,7 @@ static void close_task_cb(hxc__defer *d, void *arg)
     hxc__free(c->ca_file);
     hxc__free(c->ca_path);
     hxc__free(c->user_agent);
+    hxc__free(c->accept);
     hxc__free(c);
 }
 
@@ -390,13 +392,18 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
         c->user_agent = hxc__strdup("hxc/" HXC_VERSION_STRING);
     if (c->user_agent == NULL)
         goto fail;
-    if (hxc__is_field_value(c->user_agent, strlen(c->user_agent)) == 0) {
+    c->accept = hxc__strdup(cfg->accept ? cfg->accept : "*/*");
+    if (c->accept == NULL)
+        goto fail;
+    if (hxc__is_field_value(c->user_agent, strlen(c->user_agent)) == 0 ||
+        hxc__is_field_value(c->accept, strlen(c->accept)) == 0) {
         rv = HXC_EINVAL;
         goto fail;
     }
     c->cfg.ca_file = c->ca_file;
     c->cfg.ca_path = c->ca_path;
     c->cfg.user_agent = c->user_agent;
+    c->cfg.accept = c->accept;
     c->cfg.dns_servers = NULL; /* the reactor keeps its own copy */
     c->responses = hxc__response_cache_new();
     if (c->responses == NULL)
@@ -424,6 +431,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     pc.h1_limits.max_header_bytes = cfg->max_response_header_bytes;
     pc.h1_limits.max_headers = cfg->max_response_headers;
     pc.user_agent = c->user_agent;
+    pc.accept = c->accept;
     pc.http2 = cfg->http2;
     pc.http2_prior_knowledge = cfg->http2_prior_knowledge;
     pc.h2_max_streams = cfg->http2_max_concurrent_streams;
@@ -466,6 +474,7 @@ fail:
     hxc__free(c->ca_file);
     hxc__free(c->ca_path);
     hxc__free(c->user_agent);
+    hxc__free(c->accept);
     hxc__free(c);
     return rv;
 }

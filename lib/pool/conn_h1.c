@@ -135,11 +135,13 @@ static int start(hxc__conn *c, hxc__exchange *ex)
     int rv;
     if (q->producer != NULL && q->producer_len < 0)
         rv = hxc__h1_encode_request_chunked(&c->scratch, q->method, q->url.target, q->url.authority,
-                                            &q->headers, c->pool->cfg.user_agent);
+                                            &q->headers, c->pool->cfg.user_agent,
+                                            c->pool->cfg.accept);
     else
         rv = hxc__h1_encode_request(
             &c->scratch, q->method, q->url.target, q->url.authority, &q->headers, q->has_body,
-            q->producer ? (size_t)q->producer_len : q->body_len, c->pool->cfg.user_agent);
+            q->producer ? (size_t)q->producer_len : q->body_len, c->pool->cfg.user_agent,
+            c->pool->cfg.accept);
     if (rv == 0)
         rv = hxc__transport_write(c->t, c->scratch.data, c->scratch.len);
     if (rv == 0 && q->body_len > 0)

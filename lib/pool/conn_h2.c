@@ -304,6 +304,7 @@ static int start(hxc__conn *c, hxc__exchange *ex)
     r.path_len = q->lens[HXC__RS_TARGET];
     r.headers = &q->headers;
     r.user_agent = c->pool->cfg.user_agent;
+    r.accept = c->pool->cfg.accept;
     r.body = q->body;
     r.body_len = q->body_len;
     r.has_body = q->has_body;

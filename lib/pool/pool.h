@@ -30,6 +30,7 @@ typedef struct hxc__pool_config {
     double keepalive_expiry;
     hxc__h1_limits h1_limits;
     const char *user_agent; /* borrowed from the client; may be NULL */
+    const char *accept;     /* the same: the default Accept ("" or NULL: none) */
     int http2;
     int http2_prior_knowledge;
     unsigned h2_max_streams;   /* our cap per session (0: the peer's) */

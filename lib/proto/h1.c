@@ -288,7 +288,7 @@ static int put(hxc__buf *b, const char *s) { return hxc__buf_append(b, s, strlen
 
 static int encode(hxc__buf *out, const char *method, const char *target, const char *authority,
                   const struct hxc_headers *headers, int has_body, size_t body_len, int chunked,
-                  const char *ua)
+                  const char *ua, const char *accept)
 {
     int rv = 0;
     rv |= put(out, method);
@@ -316,8 +316,11 @@ static int encode(hxc__buf *out, const char *method, const char *target, const c
         rv |= put(out, ua);
         rv |= put(out, "\r\n");
     }
-    if (!have_accept)
-        rv |= put(out, "Accept: */*\r\n");
+    if (!have_accept && accept && *accept) {
+        rv |= put(out, "Accept: ");
+        rv |= put(out, accept);
+        rv |= put(out, "\r\n");
+    }
     for (size_t i = 0; i < headers->count; i++) {
         size_t nl, vl;
         const char *n = hxc__headers_name(headers, i, &nl);
@@ -341,14 +344,14 @@ static int encode(hxc__buf *out, const char *method, const char *target, const c
 
 int hxc__h1_encode_request(hxc__buf *out, const char *method, const char *target,
                            const char *authority, const struct hxc_headers *headers, int has_body,
-                           size_t body_len, const char *ua)
+                           size_t body_len, const char *ua, const char *accept)
 {
-    return encode(out, method, target, authority, headers, has_body, body_len, 0, ua);
+    return encode(out, method, target, authority, headers, has_body, body_len, 0, ua, accept);
 }
 
 int hxc__h1_encode_request_chunked(hxc__buf *out, const char *method, const char *target,
                                    const char *authority, const struct hxc_headers *headers,
-                                   const char *ua)
+                                   const char *ua, const char *accept)
 {
-    return encode(out, method, target, authority, headers, 1, 0, 1, ua);
+    return encode(out, method, target, authority, headers, 1, 0, 1, ua, accept);
 }

@@ -82,10 +82,10 @@ static inline int hxc__h1_keep_alive(const hxc__h1 *h) { return h->complete && h
  */
 int hxc__h1_encode_request(hxc__buf *out, const char *method, const char *target,
                            const char *authority, const struct hxc_headers *headers, int has_body,
-                           size_t body_len, const char *ua);
+                           size_t body_len, const char *ua, const char *accept);
 /** Like hxc__h1_encode_request, for a body of unknown length: chunked. */
 int hxc__h1_encode_request_chunked(hxc__buf *out, const char *method, const char *target,
                                    const char *authority, const struct hxc_headers *headers,
-                                   const char *ua);
+                                   const char *ua, const char *accept);
 
 #endif

@@ -5,6 +5,8 @@
  * here; the *2 variants of 1.60+ can replace them behind
  * NGHTTP2_VERSION_NUM when the floor moves.
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -47,6 +49,8 @@ struct hxc__h2 {
     const hxc__h2_events *ev;
     void *ud;
     hxc__h2_limits lim;
+    size_t max_header_bytes; /* lim's, with 0 (no limit) as the largest value */
+    unsigned max_headers;
     unsigned open;
     uint32_t peer_max_streams; /* the peer's SETTINGS_MAX_CONCURRENT_STREAMS */
     size_t conn_unacked;       /* body bytes taken during this read, not yet credited */
@@ -172,56 +176,65 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
     return 0;
 }
 
+/* A field of a PUSH_PROMISE: the promised request, kept until on_push. */
+static int on_promise_header(hxc__h2 *h, const nghttp2_frame *f, const uint8_t *name, size_t nl,
+                             const uint8_t *value, size_t vl)
+{
+    stream *ps = stream_of(h, f->push_promise.promised_stream_id);
+    if (ps == NULL)
+        return 0;
+    ps->header_bytes += nl + vl + 32;
+    if (ps->header_bytes > h->max_header_bytes)
+        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* nghttp2 resets the promised stream */
+    return hxc__headers_add(&ps->promise, (const char *)name, nl, (const char *)value, vl) == 0
+               ? 0
+               : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+}
+
+/* A pseudo-header of a response: :status (nghttp2 has checked its form). */
+static int on_pseudo_header(hxc__h2 *h, stream *st, const uint8_t *name, size_t nl,
+                            const uint8_t *value, size_t vl)
+{
+    if (nl != 7 || memcmp(name, ":status", 7) != 0)
+        return 0;
+    int status = 0;
+    for (size_t i = 0; i < vl; i++)
+        status = status * 10 + (value[i] - '0');
+    if (status < 200)
+        return 0; /* 1xx: skipped */
+    st->got_final = 1;
+    int rv = h->ev->on_status(st->sud, status);
+    return rv != 0 ? stream_fail(h, st, rv, "response rejected while reading headers") : 0;
+}
+
+/* Called once per field of every response head: the common case (a regular
+ * field of a final head) is kept short, the rest is out of line. */
 static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nl,
                      const uint8_t *value, size_t vl, uint8_t flags, void *ud)
 {
     (void)s;
     (void)flags;
     hxc__h2 *h = ud;
-    if (f->hd.type == NGHTTP2_PUSH_PROMISE) {
-        stream *ps = stream_of(h, f->push_promise.promised_stream_id);
-        if (ps == NULL)
-            return 0;
-        ps->header_bytes += nl + vl + 32;
-        if (h->lim.max_header_bytes && ps->header_bytes > h->lim.max_header_bytes)
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* nghttp2 resets the promised stream */
-        return hxc__headers_add(&ps->promise, (const char *)name, nl, (const char *)value, vl) == 0
-                   ? 0
-                   : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-    }
     if (f->hd.type != NGHTTP2_HEADERS)
-        return 0;
+        return f->hd.type == NGHTTP2_PUSH_PROMISE ? on_promise_header(h, f, name, nl, value, vl)
+                                                  : 0;
     stream *st = stream_of(h, f->hd.stream_id);
     if (st == NULL || st->err)
         return 0;
     /* The decoded size, 1xx heads included: nghttp2 does not bound it for us. */
     st->header_bytes += nl + vl + 32;
-    st->header_count++;
-    if ((h->lim.max_header_bytes && st->header_bytes > h->lim.max_header_bytes) ||
-        (h->lim.max_headers && st->header_count > h->lim.max_headers))
+    if (st->header_bytes > h->max_header_bytes || ++st->header_count > h->max_headers)
         return stream_fail(h, st, HXC_EHEADERS_TOO_LARGE, "response header list exceeds the limit");
-    int rv = 0;
-    if (nl == 7 && memcmp(name, ":status", 7) == 0) {
-        int status = 0;
-        for (size_t i = 0; i < vl; i++)
-            status = status * 10 + (value[i] - '0');
-        if (status >= 200) {
-            st->got_final = 1;
-            rv = h->ev->on_status(st->sud, status);
-        }
-        /* 1xx: skipped; nghttp2 already checked the pseudo-header's form. */
-    } else if (name[0] == ':') {
-        return 0;
-    } else if (st->in_trailers) {
-        rv = h->ev->on_trailer
-                 ? h->ev->on_trailer(st->sud, (const char *)name, nl, (const char *)value, vl)
-                 : 0;
-    } else if (st->got_final) {
-        rv = h->ev->on_header(st->sud, (const char *)name, nl, (const char *)value, vl);
-    }
-    if (rv != 0)
-        return stream_fail(h, st, rv, "response rejected while reading headers");
-    return 0;
+    if (name[0] == ':')
+        return on_pseudo_header(h, st, name, nl, value, vl);
+    if (!st->got_final)
+        return 0; /* a field of a 1xx head */
+    int rv = st->in_trailers
+                 ? (h->ev->on_trailer ? h->ev->on_trailer(st->sud, (const char *)name, nl,
+                                                          (const char *)value, vl)
+                                      : 0)
+                 : h->ev->on_header(st->sud, (const char *)name, nl, (const char *)value, vl);
+    return rv != 0 ? stream_fail(h, st, rv, "response rejected while reading headers") : 0;
 }
 
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
@@ -425,6 +438,8 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
     h->ev = ev;
     h->ud = ud;
     h->lim = *lim;
+    h->max_header_bytes = lim->max_header_bytes ? lim->max_header_bytes : SIZE_MAX;
+    h->max_headers = lim->max_headers ? lim->max_headers : UINT_MAX;
     h->stream_ack_at = lim->stream_window / 4 > 0 ? lim->stream_window / 4 : 1;
     nghttp2_session_callbacks *cb;
     nghttp2_option *opt;
@@ -574,8 +589,8 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
     if (!have_ua && r->user_agent && *r->user_agent)
         push_nv(nv, &n, "user-agent", 10, r->user_agent, strlen(r->user_agent),
                 NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
-    if (!have_accept)
-        push_nv(nv, &n, "accept", 6, "*/*", 3,
+    if (!have_accept && r->accept && *r->accept)
+        push_nv(nv, &n, "accept", 6, r->accept, strlen(r->accept),
                 NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
     char cl[32];
     /* POST, PUT and PATCH announce their (maybe empty) body's length. */

@@ -68,6 +68,7 @@ typedef struct hxc__h2_request {
     size_t method_len, scheme_len, authority_len, path_len;
     const struct hxc_headers *headers;
     const char *user_agent; /* NULL or "" for none */
+    const char *accept;     /* the default Accept: NULL or "" for none */
     const uint8_t *body;    /* must stay valid until the stream closes */
     size_t body_len;
     int has_body;

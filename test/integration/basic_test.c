@@ -153,6 +153,49 @@ static void test_echo_post(void **state)
     itest_close(&t);
 }
 
+/* The client's default Accept: "*" "/" "*" unless configured; "" sends none;
+ * a request's own Accept always wins. */
+static void test_default_accept(void **state)
+{
+    (void)state;
+    hxc_client_config cfg;
+    hxc_client_config_init(&cfg);
+    cfg.accept = "text/plain";
+    itest t;
+    itest_open(&t, &cfg);
+    hxc_future *f = itest_fetch(t.client, "GET", itest_url(&srv, 0, "/echo"), NULL);
+    itest_assert_ok(f, 200);
+    const char *b = (const char *)hxc_response_body(hxc_future_response(f), NULL);
+    assert_non_null(strstr(b, "\r\nAccept: text/plain\r\n"));
+    hxc_future_free(f);
+    itest_close(&t);
+
+    cfg.accept = "";
+    itest_open(&t, &cfg);
+    f = itest_fetch(t.client, "GET", itest_url(&srv, 0, "/echo"), NULL);
+    itest_assert_ok(f, 200);
+    b = (const char *)hxc_response_body(hxc_future_response(f), NULL);
+    assert_null(strcasestr(b, "\r\nAccept:"));
+    hxc_future_free(f);
+    hxc_request *req;
+    assert_int_equal(hxc_request_new(&req, "GET", itest_url(&srv, 0, "/echo")), 0);
+    assert_int_equal(hxc_request_add_header(req, "Accept", "a/b"), 0);
+    f = hxc_client_request(t.client, req);
+    assert_int_equal(hxc_future_wait(f), 0);
+    itest_assert_ok(f, 200);
+    b = (const char *)hxc_response_body(hxc_future_response(f), NULL);
+    assert_non_null(strstr(b, "\r\nAccept: a/b\r\n"));
+    hxc_future_free(f);
+    itest_close(&t);
+
+    hxc_client *c = NULL;
+    struct event_base *base = event_base_new();
+    cfg.accept = "a\r\nX-Injected: 1";
+    assert_int_equal(hxc_client_open(&c, base, &cfg), HXC_EINVAL);
+    assert_null(c);
+    event_base_free(base);
+}
+
 static void test_shared_request(void **state)
 {
     (void)state;
@@ -537,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_interim_responses_skipped),
         cmocka_unit_test(test_echo_post),
         cmocka_unit_test(test_shared_request),
+        cmocka_unit_test(test_default_accept),
         cmocka_unit_test(test_repeated_headers),
         cmocka_unit_test(test_http10_and_close_delimited),
         cmocka_unit_test(test_keepalive_reuse),

@@ -94,6 +94,32 @@ static void test_multiplexing_1000_on_one_connection(void **state)
     testsrv_stop(&s);
 }
 
+/* The default Accept over HTTP/2 (HPACK): sent unless configured as "". */
+static void test_default_accept_h2(void **state)
+{
+    (void)state;
+    testsrv s;
+    assert_int_equal(testsrv_start(&s, NULL), 0);
+    hxc_client_config cfg;
+    h2c_config(&cfg);
+    for (int none = 0; none < 2; none++) {
+        cfg.accept = none ? "" : NULL;
+        itest t;
+        itest_open(&t, &cfg);
+        hxc_future *f = itest_fetch(t.client, "GET", itest_url(&s, 0, "/echo"), NULL);
+        itest_assert_ok(f, 200);
+        assert_string_equal(hxc_response_http_version(hxc_future_response(f)), "HTTP/2");
+        const char *b = (const char *)hxc_response_body(hxc_future_response(f), NULL);
+        if (none)
+            assert_null(strstr(b, "accept:"));
+        else
+            assert_non_null(strstr(b, "\naccept: */*\n"));
+        hxc_future_free(f);
+        itest_close(&t);
+    }
+    testsrv_stop(&s);
+}
+
 static void test_peer_limit_and_new_sessions(void **state)
 {
     (void)state;
@@ -679,6 +705,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alpn_opt_in),
         cmocka_unit_test(test_multiplexing_1000_on_one_connection),
+        cmocka_unit_test(test_default_accept_h2),
         cmocka_unit_test(test_peer_limit_and_new_sessions),
         cmocka_unit_test(test_settings_change_mid_session),
         cmocka_unit_test(test_stream_reset_keeps_session),

@@ -344,7 +344,8 @@ static void test_encode_request(void **state)
     hxc__headers_init(&h);
     hxc__buf b;
     hxc__buf_init(&b);
-    assert_int_equal(hxc__h1_encode_request(&b, "GET", "/x?y=1", "h:8080", &h, 0, 0, "ua/1"), 0);
+    assert_int_equal(hxc__h1_encode_request(&b, "GET", "/x?y=1", "h:8080", &h, 0, 0, "ua/1", "*/*"),
+                     0);
     assert_string_equal((char *)b.data,
                         "GET /x?y=1 HTTP/1.1\r\nHost: h:8080\r\nUser-Agent: ua/1\r\n"
                         "Accept: */*\r\n\r\n");
@@ -352,14 +353,18 @@ static void test_encode_request(void **state)
     hxc__headers_add(&h, "Host", 4, "other", 5);
     hxc__headers_add(&h, "Accept", 6, "text/html", 9);
     hxc__headers_add(&h, "X-A", 3, "1", 1);
-    assert_int_equal(hxc__h1_encode_request(&b, "POST", "/", "h", &h, 0, 0, ""), 0);
+    assert_int_equal(hxc__h1_encode_request(&b, "POST", "/", "h", &h, 0, 0, "", "*/*"), 0);
     assert_string_equal((char *)b.data, "POST / HTTP/1.1\r\nHost: other\r\nAccept: text/html\r\n"
                                         "X-A: 1\r\nContent-Length: 0\r\n\r\n");
     hxc__buf_reset(&b);
     hxc__headers_clear(&h);
-    assert_int_equal(hxc__h1_encode_request(&b, "DELETE", "/", "h", &h, 1, 42, NULL), 0);
-    assert_string_equal((char *)b.data, "DELETE / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n"
+    assert_int_equal(hxc__h1_encode_request(&b, "DELETE", "/", "h", &h, 1, 42, NULL, "a/b"), 0);
+    assert_string_equal((char *)b.data, "DELETE / HTTP/1.1\r\nHost: h\r\nAccept: a/b\r\n"
                                         "Content-Length: 42\r\n\r\n");
+    hxc__buf_reset(&b);
+    /* No default Accept: the client was configured with "" (or none given). */
+    assert_int_equal(hxc__h1_encode_request(&b, "GET", "/", "h", &h, 0, 0, NULL, ""), 0);
+    assert_string_equal((char *)b.data, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
     hxc__buf_free(&b);
     hxc__headers_free(&h);
 }
