@@ -149,6 +149,15 @@ HXC_EXTERN int hxc_request_on_response_stream(hxc_request *req, hxc_headers_cb h
 
 /** Caps the buffered response body of this request (bytes, 0 = no cap). */
 HXC_EXTERN int hxc_request_set_max_body(hxc_request *req, uint64_t max_bytes);
+/**
+ * With `discard` nonzero the response body is counted, not kept: it is read
+ * (HTTP/2 windows credited at once, the HTTP/1.1 connection reusable) and
+ * dropped, hxc_response_body() stays empty and hxc_response_body_received()
+ * says how many bytes came; a body callback is not called. The body limit
+ * still applies. For load drivers, link checkers and health probes: no copy
+ * and no memory per body. 0 or HXC_EINVAL (NULL, or the request is shared).
+ */
+HXC_EXTERN int hxc_request_discard_body(hxc_request *req, int discard);
 
 /** An opaque pointer for the caller, returned by hxc_request_user_data(); one
  *  per request, shared by all its sends (per-send data goes through the

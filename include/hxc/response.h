@@ -48,6 +48,9 @@ HXC_EXTERN const hxc_headers *hxc_response_trailers(const hxc_response *resp);
  * Never NULL.
  */
 HXC_EXTERN const uint8_t *hxc_response_body(const hxc_response *resp, size_t *len);
+/** Body bytes received from the server, kept, streamed or discarded alike
+ *  (set when the exchange ends). */
+HXC_EXTERN uint64_t hxc_response_body_received(const hxc_response *resp);
 /** The URL that was fetched. */
 HXC_EXTERN const char *hxc_response_url(const hxc_response *resp);
 /** Copies the phase durations into *out. */

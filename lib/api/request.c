@@ -299,6 +299,14 @@ int hxc_request_set_max_body(hxc_request *r, uint64_t max_bytes)
     return 0;
 }
 
+int hxc_request_discard_body(hxc_request *r, int discard)
+{
+    if (r == NULL || r->refs > 1)
+        return HXC_EINVAL;
+    r->discard_body = discard != 0;
+    return 0;
+}
+
 void hxc_request_set_user_data(hxc_request *r, void *ud)
 {
     if (r)

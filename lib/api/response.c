@@ -183,6 +183,7 @@ void hxc_response_timings(const hxc_response *r, hxc_timings *out)
 }
 
 uint64_t hxc_response_connection_id(const hxc_response *r) { return r ? r->conn_id : 0; }
+uint64_t hxc_response_body_received(const hxc_response *r) { return r ? r->body_received : 0; }
 int hxc_response_error(const hxc_response *r) { return r ? r->error : HXC_EINVAL; }
 const char *hxc_response_error_detail(const hxc_response *r)
 {

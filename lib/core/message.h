@@ -32,6 +32,7 @@ struct hxc_request {
     unsigned refs;     /* the owner's and each send's (hxc_request_retain) */
     int packed_inline; /* ...allocated with the request itself */
     int body_owned;
+    int discard_body; /* hxc_request_discard_body */
     hxc_headers_cb on_headers; /* streaming (both may be NULL) */
     hxc_body_cb on_body;
     struct hxc_headers headers;
@@ -69,6 +70,7 @@ struct hxc_response {
     hxc__buf body;
     struct hxc_headers headers;
     uint64_t conn_id;
+    uint64_t body_received; /* set when the exchange ends */
     hxc_timings timings;
     int extras; /* trailers or `up` were used (release looks at them only then) */
     /* Used only when `extras` is set (a response that used them is not

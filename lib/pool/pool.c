@@ -682,7 +682,8 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     ex->cb = cb;
     ex->arg = arg;
     ex->t_start = hxc__reactor_now(p->r);
-    ex->streaming = resp->req->on_body != NULL;
+    ex->discard = resp->req->discard_body != 0;
+    ex->streaming = resp->req->on_body != NULL && !ex->discard;
     ex->head_cb = resp->req->on_headers != NULL;
     hxc__list_init(&ex->node);
     hxc__list_init(&ex->tnode);
@@ -769,6 +770,8 @@ int hxc__pool_body(hxc__exchange *ex, const uint8_t *data, size_t len)
     ex->received += len;
     if (ex->max_body && ex->received > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
+    if (ex->discard)
+        return 0;
     if (hxc__buf_append(&ex->resp->body, data, len) != 0)
         return HXC_ENOMEM;
     if (ex->streaming) {
@@ -781,7 +784,7 @@ int hxc__pool_body(hxc__exchange *ex, const uint8_t *data, size_t len)
 void hxc__pool_expect_body(hxc__exchange *ex, uint64_t length)
 {
     /* One allocation for a buffered body of announced size (bounded). */
-    if (!ex->streaming && length > 0 && length <= (4u << 20) &&
+    if (!ex->streaming && !ex->discard && length > 0 && length <= (4u << 20) &&
         (ex->max_body == 0 || length <= ex->max_body))
         hxc__buf_reserve_exact(&ex->resp->body, (size_t)length);
 }
@@ -864,6 +867,7 @@ void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
     double now = hxc__reactor_now(p->r);
     r->timings.total = now - ex->t_start;
     r->timings.queued = (ex->t_active ? ex->t_active : now) - ex->t_start;
+    r->body_received = ex->received;
     if (err != 0)
         hxc__response_fail(r, err, detail);
     p->stats.requests_completed++;

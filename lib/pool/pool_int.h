@@ -60,6 +60,7 @@ struct hxc__exchange {
     uint8_t pushed;    /* a server push: never retried */
     uint8_t uploading; /* a streamed upload is in progress */
     uint8_t want_body; /* asked the producer for more, not answered yet */
+    uint8_t discard;   /* the body is counted, not kept */
     size_t held;       /* streamed bytes not yet consumed */
     hxc__origin *o;
     double t_active;

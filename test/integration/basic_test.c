@@ -196,6 +196,15 @@ static void test_default_accept(void **state)
     event_base_free(base);
 }
 
+static void test_discarded_body(void **state)
+{
+    (void)state;
+    itest t;
+    itest_open(&t, NULL);
+    itest_discarded_body(&t, itest_url(&srv, 0, "/bytes/100000"), "HTTP/1.1");
+    itest_close(&t);
+}
+
 static void test_shared_request(void **state)
 {
     (void)state;
@@ -580,6 +589,7 @@ int main(void)
         cmocka_unit_test(test_interim_responses_skipped),
         cmocka_unit_test(test_echo_post),
         cmocka_unit_test(test_shared_request),
+        cmocka_unit_test(test_discarded_body),
         cmocka_unit_test(test_default_accept),
         cmocka_unit_test(test_repeated_headers),
         cmocka_unit_test(test_http10_and_close_delimited),

@@ -86,6 +86,7 @@ static void test_multiplexing_1000_on_one_connection(void **state)
     assert_int_equal(testsrv_stat(&s, "goaways"), 0);
     /* One request object sent as 200 concurrent streams (hxc_request_retain). */
     itest_shared_request(&t, itest_url(&s, 0, "/echo"), "HTTP/2", 200);
+    itest_discarded_body(&t, itest_url(&s, 0, "/bytes/100000"), "HTTP/2");
     itest_close(&t);
     /* A graceful close says goodbye with GOAWAY. */
     for (int i = 0; i < 50 && testsrv_stat(&s, "goaways") < 1; i++)

@@ -216,6 +216,39 @@ static inline void itest_shared_request(itest *t, const char *echo_url, const ch
     hxc_request_free(req);
 }
 
+/** GET /bytes/100000 with its body discarded, over `version`: counted, not
+ *  kept; the body limit still applies; a kept body counts the same; the
+ *  connection goes on (one connection for all). */
+static inline void itest_discarded_body(itest *t, const char *url, const char *version)
+{
+    hxc_future *f[3];
+    for (int i = 0; i < 3; i++) {
+        hxc_request *req;
+        assert_int_equal(hxc_request_new(&req, "GET", url), 0);
+        if (i != 1)
+            assert_int_equal(hxc_request_discard_body(req, 1), 0);
+        if (i == 2)
+            assert_int_equal(hxc_request_set_max_body(req, 1000), 0);
+        f[i] = hxc_client_request(t->client, req);
+        assert_non_null(f[i]);
+        assert_int_equal(hxc_future_wait(f[i]), i == 2 ? HXC_EBODY_TOO_LARGE : 0);
+    }
+    size_t len;
+    itest_assert_ok(f[0], 200);
+    hxc_response *r = hxc_future_response(f[0]);
+    assert_string_equal(hxc_response_http_version(r), version);
+    assert_ptr_not_equal(hxc_response_body(r, &len), NULL);
+    assert_int_equal(len, 0);
+    assert_int_equal(hxc_response_body_received(r), 100000);
+    r = hxc_future_response(f[1]);
+    hxc_response_body(r, &len);
+    assert_int_equal(len, 100000);
+    assert_int_equal(hxc_response_body_received(r), 100000);
+    assert_int_equal(hxc_response_connection_id(r), hxc_response_connection_id(hxc_future_response(f[0])));
+    for (int i = 0; i < 3; i++)
+        hxc_future_free(f[i]);
+}
+
 /* One test server for a whole group: `srv`, with cmocka group setup/teardown. */
 #define ITEST_SERVER_FIXTURE                                                                       \
     static testsrv srv;                                                                            \
