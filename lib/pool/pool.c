@@ -853,15 +853,47 @@ void hxc__pool_retry(hxc__exchange *ex, int fresh)
     enqueue(ex, 1);
 }
 
+/* With hundreds of requests in flight their records are out of cache by the
+ * time their responses come, and responses on a connection mostly come in the
+ * order the requests went. So when one finishes, the records of the next ones
+ * are fetched ahead: the exchange after next (its address is in the next
+ * one, fetched ahead last time), the next one's response and caller's record
+ * (`arg`). Only a hint: a wrong guess costs a few cache lines. */
+static void prefetch_next(hxc__conn *c)
+{
+    if (hxc__list_empty(&c->exchanges))
+        return;
+    hxc__exchange *n1 = HXC__LIST_ENTRY(c->exchanges.next, hxc__exchange, node);
+    if (n1->node.next != &c->exchanges) {
+        const char *n2 = (const char *)HXC__LIST_ENTRY(n1->node.next, hxc__exchange, node);
+        __builtin_prefetch(n2, 1);
+        __builtin_prefetch(n2 + 64, 1);
+        __builtin_prefetch(n2 + 128, 1);
+    }
+    const char *r = (const char *)n1->resp, *a = n1->arg;
+    if (r != NULL) {
+        __builtin_prefetch(r, 1);
+        __builtin_prefetch(r + 64, 1);
+        __builtin_prefetch(r + 128, 1);
+    }
+    if (a != NULL) {
+        __builtin_prefetch(a, 1);
+        __builtin_prefetch(a + 64, 1);
+    }
+}
+
 void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
 {
     hxc__pool *p = ex->pool;
+    hxc__conn *c = ex->c;
     disarm(ex);
     if (ex->state == X_QUEUED)
         dequeue(ex);
     else
         p->nactive--;
     unlink_from_conn(ex);
+    if (c != NULL)
+        prefetch_next(c);
     ex->state = X_DONE;
     struct hxc_response *r = ex->resp;
     double now = hxc__reactor_now(p->r);
