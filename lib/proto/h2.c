@@ -479,12 +479,15 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
         {NGHTTP2_SETTINGS_ENABLE_PUSH, lim->enable_push ? 1u : 0u},
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, lim->enable_push ? 100u : 0u}, /* pushes */
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, lim->stream_window},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)lim->max_header_bytes},
+        /* Advertised only when there is one (0 would ask for empty heads). */
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE,
+         lim->max_header_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)lim->max_header_bytes},
     };
+    size_t niv = HXC__ARRAY_SIZE(iv) - (lim->max_header_bytes == 0);
     /* Until the peer's SETTINGS arrive: the assumed limit set above. */
     h->peer_max_streams =
         nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
-    rv = nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, HXC__ARRAY_SIZE(iv));
+    rv = nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, niv);
     if (rv == 0 && lim->conn_window > 65535)
         rv = nghttp2_session_set_local_window_size(h->s, NGHTTP2_FLAG_NONE, 0,
                                                    (int32_t)lim->conn_window);
