@@ -29,6 +29,23 @@ static void note(fixture *f, char c)
         f->seq[f->n++] = c;
 }
 
+/* A reactor on a new event_base, with `f->eager` an eager item running `cb`. */
+static struct event_base *fixture_open(fixture *f, hxc__defer_cb cb)
+{
+    struct event_base *base = event_base_new();
+    assert_non_null(base);
+    memset(f, 0, sizeof(*f));
+    assert_int_equal(hxc__reactor_init(&f->r, base, NULL), 0);
+    hxc__defer_init_eager(&f->eager, cb, f);
+    return base;
+}
+
+static void fixture_close(fixture *f, struct event_base *base)
+{
+    hxc__reactor_destroy(&f->r);
+    event_base_free(base);
+}
+
 static void eager2_cb(hxc__defer *d, void *arg)
 {
     (void)d;
@@ -73,12 +90,8 @@ static void io_cb(hxc__io *io, int events, void *arg)
 static void test_eager_runs_after_its_callback(void **state)
 {
     (void)state;
-    struct event_base *base = event_base_new();
-    assert_non_null(base);
     fixture f;
-    memset(&f, 0, sizeof(f));
-    assert_int_equal(hxc__reactor_init(&f.r, base, NULL), 0);
-    hxc__defer_init_eager(&f.eager, eager_cb, &f);
+    struct event_base *base = fixture_open(&f, eager_cb);
     hxc__defer_init_eager(&f.eager2, eager2_cb, &f);
     hxc__defer_init(&f.turn, turn_cb, &f);
     for (int i = 0; i < 2; i++) {
@@ -94,8 +107,7 @@ static void test_eager_runs_after_its_callback(void **state)
         close(f.fds[i][0]);
         close(f.fds[i][1]);
     }
-    hxc__reactor_destroy(&f.r);
-    event_base_free(base);
+    fixture_close(&f, base);
 }
 
 static void requeue_cb(hxc__defer *d, void *arg)
@@ -111,20 +123,15 @@ static void requeue_cb(hxc__defer *d, void *arg)
 static void test_eager_from_outside(void **state)
 {
     (void)state;
-    struct event_base *base = event_base_new();
-    assert_non_null(base);
     fixture f;
-    memset(&f, 0, sizeof(f));
-    assert_int_equal(hxc__reactor_init(&f.r, base, NULL), 0);
-    hxc__defer_init_eager(&f.eager, requeue_cb, &f);
+    struct event_base *base = fixture_open(&f, requeue_cb);
     hxc__defer_schedule(&f.r, &f.eager);
     assert_int_equal(event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK), 0);
     assert_true(f.n >= 1);
     event_base_dispatch(base); /* the requeued runs, then the loop has nothing left */
     assert_int_equal(f.n, 3);
     assert_false(hxc__defer_pending(&f.eager));
-    hxc__reactor_destroy(&f.r);
-    event_base_free(base);
+    fixture_close(&f, base);
 }
 
 int main(void)
