@@ -46,7 +46,7 @@ static hxc__call *call_new(hxc_client *c)
 {
     hxc__call *call = c->spare;
     if (call == NULL)
-        return hxc__calloc(1, sizeof(*call));
+        return hxc__calloc_lines(sizeof(*call));
     c->spare = call->ud;
     c->nspare--;
     memset(call, 0, sizeof(*call));
@@ -56,7 +56,7 @@ static hxc__call *call_new(hxc_client *c)
 static void call_free(hxc_client *c, hxc__call *call)
 {
     if (c->nspare >= 1024) { /* as many as a thousand streams in flight finish together */
-        hxc__free(call);
+        hxc__free_lines(call);
         return;
     }
     call->ud = c->spare; /* threaded through `ud` */
@@ -328,7 +328,7 @@ static void close_task_cb(hxc__defer *d, void *arg)
     while (c->spare != NULL) {
         hxc__call *call = c->spare;
         c->spare = call->ud;
-        hxc__free(call);
+        hxc__free_lines(call);
     }
     hxc__response_cache_close(c->responses);
     hxc__free(c->ca_file);
@@ -340,8 +340,8 @@ static void close_task_cb(hxc__defer *d, void *arg)
 
 static void maybe_finish_close(hxc_client *c)
 {
-    if (c->closing && c->ncalls == 0 && hxc__list_empty(&c->done) &&
-        hxc__list_empty(&c->held) && hxc__pool_busy(c->pool) == 0)
+    if (c->closing && c->ncalls == 0 && hxc__list_empty(&c->done) && hxc__list_empty(&c->held) &&
+        hxc__pool_busy(c->pool) == 0)
         hxc__defer_schedule(&c->r, &c->close_task);
 }
 

@@ -29,7 +29,7 @@ static void destroy(struct hxc_response *r)
     hxc__headers_free(&r->trailers);
     hxc__buf_free(&r->body);
     hxc__buf_free(&r->up);
-    hxc__free(r);
+    hxc__free_lines(r);
 }
 
 static void cache_drain(hxc__response_cache *rc)
@@ -78,7 +78,7 @@ struct hxc_response *hxc__response_new(struct hxc_request *req, hxc__response_ca
         hxc__headers_init(&r->headers); /* storage comes with the head */
         hxc__buf_init(&r->body);
     } else {
-        r = hxc__calloc(1, sizeof(*r));
+        r = hxc__calloc_lines(sizeof(*r));
         if (r == NULL)
             return NULL;
         hxc__headers_init(&r->headers);

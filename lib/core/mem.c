@@ -1,4 +1,5 @@
 /* core/mem.c - allocator hooks (nghttp2_mem's idea). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,31 @@ void hxc__free(void *p)
 {
     if (p != NULL)
         allocator.free(p, allocator.user_data);
+}
+
+/* The hooks have no aligned allocation: a line more is taken, and the block's
+ * own address is kept in the word before the aligned one. */
+void *hxc__calloc_lines(size_t size)
+{
+    const size_t extra = 63 + sizeof(char *);
+    if (size > SIZE_MAX - extra)
+        return NULL;
+    char *raw = hxc__malloc(size + extra);
+    if (raw == NULL)
+        return NULL;
+    char *p = (char *)(((uintptr_t)raw + extra) & ~(uintptr_t)63);
+    memcpy(p - sizeof(raw), &raw, sizeof(raw));
+    memset(p, 0, size);
+    return p;
+}
+
+void hxc__free_lines(void *p)
+{
+    if (p == NULL)
+        return;
+    char *raw;
+    memcpy(&raw, (char *)p - sizeof(raw), sizeof(raw));
+    hxc__free(raw);
 }
 
 char *hxc__strndup(const char *s, size_t n)

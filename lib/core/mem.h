@@ -15,4 +15,10 @@ void hxc__free(void *p);
 char *hxc__strdup(const char *s);
 char *hxc__strndup(const char *s, size_t n);
 
+/** Zeroed and aligned to a cache line (64 bytes), for the per-request
+ *  records: their hot fields then share one line instead of straddling two.
+ *  Freed with hxc__free_lines only. */
+void *hxc__calloc_lines(size_t size);
+void hxc__free_lines(void *p);
+
 #endif

@@ -35,7 +35,7 @@ static hxc__exchange *exchange_new(hxc__pool *p)
 {
     hxc__exchange *ex = p->spare;
     if (ex == NULL)
-        return hxc__calloc(1, sizeof(*ex));
+        return hxc__calloc_lines(sizeof(*ex));
     p->spare = ex->arg; /* the free list is threaded through `arg` */
     p->nspare--;
     /* All but the timer, which is stopped and still set up for this record. */
@@ -46,7 +46,7 @@ static hxc__exchange *exchange_new(hxc__pool *p)
 static void exchange_free(hxc__pool *p, hxc__exchange *ex)
 {
     if (p->nspare >= SPARE_MAX) {
-        hxc__free(ex);
+        hxc__free_lines(ex);
         return;
     }
     ex->arg = p->spare;
@@ -998,7 +998,7 @@ void hxc__pool_free(hxc__pool *p)
     while (p->spare != NULL) {
         hxc__exchange *ex = p->spare;
         p->spare = ex->arg;
-        hxc__free(ex);
+        hxc__free_lines(ex);
     }
     for (unsigned i = 0; i < p->ntq; i++)
         hxc__timer_stop(&p->tq[i].timer);

@@ -6,6 +6,7 @@
  * NGHTTP2_VERSION_NUM when the floor moves.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,13 +20,13 @@
 #include "proto/h2.h"
 
 typedef struct stream {
-    /* What a response's frames touch first, together (see pool_int.h's
-     * exchange: the record is cold by the time they arrive). */
+    /* What a response's frames touch, in the record's first cache line (it is
+     * allocated aligned to one): see pool_int.h's exchange, the record is
+     * cold by the time they arrive. */
     struct stream *prev, *next; /* every stream of ours, sent or still queued */
-    struct hxc__h2 *h;
     void *sud;
     int32_t id;
-    int err; /* set by a callback: reset the stream with it */
+    int err;           /* set by a callback: reset the stream with it */
     uint8_t got_final; /* a final (non-1xx) HEADERS arrived */
     uint8_t in_trailers;
     uint8_t closed;
@@ -34,12 +35,14 @@ typedef struct stream {
     unsigned header_count;
     size_t header_bytes;
     size_t unacked; /* body bytes taken, not yet credited to the stream's window */
+    /* The request's side and the rare cases. */
     const char *detail;
     const uint8_t *body;
     size_t body_len, body_off;
     int (*read)(void *sud, uint8_t *buf, size_t len, size_t *n, int *eof);
     struct hxc_headers promise; /* the promised request, until on_push */
 } stream;
+_Static_assert(offsetof(stream, detail) <= 64, "a stream's hot fields fit one cache line");
 
 struct hxc__h2 {
     nghttp2_session *s;
@@ -87,10 +90,12 @@ static stream *stream_new(hxc__h2 *h)
 {
     stream *st = h->spare;
     if (st == NULL)
-        return hxc__calloc(1, sizeof(*st));
+        return hxc__calloc_lines(sizeof(*st));
     h->spare = st->next;
     h->nspare--;
-    memset(st, 0, sizeof(*st));
+    /* `promise` is left as it is: only a pushed stream uses it, and frees it
+     * (so a recycled record finds it empty) without touching its line. */
+    memset(st, 0, offsetof(stream, promise));
     return st;
 }
 
@@ -98,9 +103,10 @@ static void stream_free(hxc__h2 *h, stream *st)
 {
     if (h->last == st || (st->id != 0 && h->last_id == st->id))
         h->last_id = 0, h->last = NULL;
-    hxc__headers_free(&st->promise);
+    if (st->pushed)
+        hxc__headers_free(&st->promise);
     if (h->nspare >= 1024) { /* never more than the session's peak of streams */
-        hxc__free(st);
+        hxc__free_lines(st);
         return;
     }
     st->next = h->spare;
@@ -162,7 +168,6 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
         stream *ps = stream_new(h);
         if (ps == NULL)
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-        ps->h = h;
         ps->id = f->push_promise.promised_stream_id;
         ps->pushed = 1;
         link_stream(h, ps);
@@ -509,7 +514,7 @@ void hxc__h2_free(hxc__h2 *h)
     while (h->spare != NULL) {
         stream *st = h->spare;
         h->spare = st->next;
-        hxc__free(st);
+        hxc__free_lines(st);
     }
     hxc__free(h);
 }
@@ -613,7 +618,6 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
     stream *st = stream_new(h);
     int32_t id = HXC_ENOMEM;
     if (st != NULL) {
-        st->h = h;
         st->sud = sud;
         st->body = r->body;
         st->body_len = r->body_len;

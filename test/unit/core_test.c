@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "core/buf.h"
 #include "core/headers.h"
 #include "core/list.h"
+#include "core/mem.h"
 #include "core/recycle.h"
 
 static void test_buf(void **state)
@@ -211,6 +213,56 @@ static void test_allocator_hooks(void **state)
     assert_int_equal(n_alloc, n_free);
 }
 
+/* An allocator whose blocks are only 8-byte aligned (as an embedder's may be). */
+static void *odd_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    n_alloc++;
+    char *p = malloc(n + 8);
+    return p ? p + 8 : NULL;
+}
+static void *odd_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    if (p == NULL)
+        n_alloc++;
+    char *q = realloc(p ? (char *)p - 8 : NULL, n + 8);
+    return q ? q + 8 : NULL;
+}
+static void odd_free(void *p, void *ud)
+{
+    (void)ud;
+    n_free++;
+    free(p ? (char *)p - 8 : NULL);
+}
+
+/* Records aligned to a cache line: aligned and zeroed whatever the hooks
+ * return, through the hooks, every byte usable (ASan checks), freed whole. */
+static void test_line_alloc(void **state)
+{
+    (void)state;
+    hxc_allocator a = {odd_malloc, odd_realloc, odd_free, NULL};
+    n_alloc = n_free = 0;
+    hxc_set_allocator(&a);
+    static const size_t sizes[] = {1, 63, 64, 65, 200, 424, 4096};
+    void *p[sizeof(sizes) / sizeof(sizes[0])];
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        p[i] = hxc__calloc_lines(sizes[i]);
+        assert_non_null(p[i]);
+        assert_int_equal((uintptr_t)p[i] % 64, 0);
+        for (size_t j = 0; j < sizes[i]; j++)
+            assert_int_equal(((unsigned char *)p[i])[j], 0);
+        memset(p[i], 0xab, sizes[i]);
+    }
+    assert_null(hxc__calloc_lines(SIZE_MAX - 10)); /* overflow refused, not wrapped */
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        hxc__free_lines(p[i]);
+    hxc__free_lines(NULL);
+    hxc_set_allocator(NULL);
+    assert_int_equal(n_alloc, sizeof(sizes) / sizeof(sizes[0]));
+    assert_int_equal(n_free, n_alloc);
+}
+
 /* The recycler: blocks come back by size class, big ones are never kept,
  * realloc keeps the bytes, and a drain gives everything back (ASan checks). */
 static void test_recycler(void **state)
@@ -265,7 +317,7 @@ int main(void)
         cmocka_unit_test(test_buf),        cmocka_unit_test(test_headers_list),
         cmocka_unit_test(test_validation), cmocka_unit_test(test_list),
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_allocator_hooks),
-        cmocka_unit_test(test_recycler),
+        cmocka_unit_test(test_recycler),   cmocka_unit_test(test_line_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
