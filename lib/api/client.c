@@ -243,7 +243,8 @@ static void deliver_cb(hxc__defer *d, void *arg)
         hxc__list_remove(&call->unode);
         if (resp->req->call == call)
             resp->req->call = NULL;
-        stream_deliver(call); /* what the stream still holds goes first */
+        if (resp->req->on_headers != NULL || resp->req->on_body != NULL)
+            stream_deliver(call); /* what the stream still holds goes first */
         if (call->paused && resp->error == 0) {
             hxc__list_insert_tail(&c->held, &call->node); /* until hxc_response_resume */
             continue;
@@ -279,8 +280,7 @@ static void exchange_done(struct hxc_response *resp, void *arg)
 }
 
 /* The pool was offered a pushed response: make its call, ask the user later. */
-static struct hxc_response *push_hook(void *arg, struct hxc_request *promised,
-                                      hxc__exchange_done_cb *cb, void **cb_arg,
+static struct hxc_response *push_hook(void *arg, struct hxc_request *promised, void **cb_arg,
                                       hxc__exchange ***ex_slot)
 {
     hxc_client *c = arg;
@@ -305,7 +305,6 @@ static struct hxc_response *push_hook(void *arg, struct hxc_request *promised,
     c->ncalls++;
     hxc__list_insert_tail(&c->promised, &call->pnode);
     hxc__defer_schedule(&c->r, &c->deliver);
-    *cb = exchange_done;
     *cb_arg = call;
     *ex_slot = &call->ex;
     return resp;
@@ -439,6 +438,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     pc.h2_conn_window = cfg->http2_connection_window;
     pc.exact_conns = cfg->exact_connections;
     pc.h2_ping_interval = cfg->http2_ping_interval;
+    pc.done = exchange_done;
     pc.progress = stream_progress;
     pc.need_body = need_body;
     if (cfg->push_promise != NULL) {
@@ -512,7 +512,7 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
      * it (a connection found dead), which moves the call to `done`. */
     hxc__list_init(&call->node);
     c->ncalls++;
-    int rv = hxc__pool_submit(c->pool, resp, t, max_body, exchange_done, call, &call->ex);
+    int rv = hxc__pool_submit(c->pool, resp, t, max_body, call, &call->ex);
     if (rv != 0) {
         c->ncalls--;
         resp->req = NULL; /* the caller keeps the request */

@@ -73,8 +73,9 @@ struct hxc_response *hxc__response_new(struct hxc_request *req, hxc__response_ca
         rc->nspare--;
         /* A response kept here never used its trailers or upload fields
          * (`extras`: it would have been freed), so they are still as
-         * initialised: only what comes before them starts over. */
-        memset(r, 0, offsetof(struct hxc_response, trailers));
+         * initialised, and its release cleared `reason` and `detail`: only
+         * what comes before them starts over (three cache lines, not four). */
+        memset(r, 0, offsetof(struct hxc_response, reason));
         hxc__headers_init(&r->headers); /* storage comes with the head */
         hxc__buf_init(&r->body);
     } else {
@@ -112,6 +113,7 @@ void hxc__response_fail(struct hxc_response *r, int err, const char *detail)
     if (r->error != 0)
         return;
     r->error = err;
+    r->has_text = 1;
     hxc__free(r->detail);
     r->detail = hxc__strdup(detail ? detail : hxc_strerror(err));
 }
@@ -128,8 +130,12 @@ void hxc_response_release(hxc_response *r)
     if (r == NULL || --r->refs > 0)
         return;
     hxc_request_free(r->req);
-    hxc__free(r->reason);
-    hxc__free(r->detail);
+    if (r->has_text) {
+        hxc__free(r->reason);
+        hxc__free(r->detail);
+        r->reason = r->detail = NULL;
+        r->has_text = 0;
+    }
     hxc__response_cache *rc = r->cache;
     if (rc == NULL) {
         destroy(r);

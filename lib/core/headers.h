@@ -34,10 +34,35 @@ void hxc__headers_clear(struct hxc_headers *h);
  *  when the list would pass 4 GiB). */
 int hxc__headers_grow(struct hxc_headers *h, size_t need);
 
+/* Copies n bytes: the short strings of header fields without a call to
+ * memcpy (two overlapping loads and stores), longer ones with it. */
+static inline void hxc__copy_short(uint8_t *d, const char *s, size_t n)
+{
+    if (n >= 8 && n <= 16) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            d[i] = (uint8_t)s[i];
+    } else {
+        memcpy(d, s, n);
+    }
+}
+
 /** Appends a field (no validation here). 0 or HXC_ENOMEM. Inline: a response
  *  head's fields arrive one call each, a dozen per request. */
-static inline int hxc__headers_add(struct hxc_headers *h, const char *name, size_t nlen,
-                                   const char *value, size_t vlen)
+static inline __attribute__((always_inline)) int hxc__headers_add(struct hxc_headers *h,
+                                                                  const char *name, size_t nlen,
+                                                                  const char *value, size_t vlen)
 {
     size_t need = nlen + vlen + 2;
     if ((h->count == h->cap || need + 1 > h->bytes.cap - h->bytes.len ||
@@ -50,10 +75,9 @@ static inline int hxc__headers_add(struct hxc_headers *h, const char *name, size
     f->name_len = (uint32_t)nlen;
     f->value_off = (uint32_t)(h->bytes.len + nlen + 1);
     f->value_len = (uint32_t)vlen;
-    memcpy(p, name, nlen);
+    hxc__copy_short(p, name, nlen);
     p[nlen] = '\0';
-    if (vlen)
-        memcpy(p + nlen + 1, value, vlen);
+    hxc__copy_short(p + nlen + 1, value, vlen);
     p[nlen + 1 + vlen] = '\0';
     p[need] = '\0';
     h->bytes.len += need;

@@ -8,6 +8,9 @@
 #ifndef HXC_CORE_MESSAGE_H
 #define HXC_CORE_MESSAGE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "hxc/request.h"
 #include "hxc/response.h"
 #include "core/buf.h"
@@ -32,7 +35,7 @@ struct hxc_request {
     unsigned refs;     /* the owner's and each send's (hxc_request_retain) */
     int packed_inline; /* ...allocated with the request itself */
     int body_owned;
-    int discard_body; /* hxc_request_discard_body */
+    int discard_body;          /* hxc_request_discard_body */
     hxc_headers_cb on_headers; /* streaming (both may be NULL) */
     hxc_body_cb on_body;
     struct hxc_headers headers;
@@ -55,24 +58,26 @@ struct hxc_request {
 struct hxc__response_cache;
 
 struct hxc_response {
-    /* What the head's arrival and the delivery touch comes first, together
-     * (a response is cold by then when a thousand are in flight). */
+    /* What the head's arrival and the delivery touch is in the first three
+     * cache lines (a response is cold by then when a thousand are in flight;
+     * the record is allocated aligned to a line). */
     struct hxc__response_cache *cache; /* where it goes back when released, or NULL */
     struct hxc_request *req;           /* owned */
     void *call;                        /* the API layer's call, while it runs */
+    const char *version;               /* static string */
     unsigned refs;
     int status;
-    const char *version; /* static string */
     int error;
-    int head_done; /* streaming: the final head is in */
-    char *reason;
-    char *detail;
+    uint8_t head_done; /* streaming: the final head is in */
+    uint8_t extras;    /* trailers or `up` were used (release looks at them only then) */
+    uint8_t has_text;  /* reason or detail may be set (release looks at them only then) */
     hxc__buf body;
     struct hxc_headers headers;
-    uint64_t conn_id;
     uint64_t body_received; /* set when the exchange ends */
     hxc_timings timings;
-    int extras; /* trailers or `up` were used (release looks at them only then) */
+    uint64_t conn_id;
+    char *reason; /* HTTP/1.x */
+    char *detail; /* why it failed */
     /* Used only when `extras` is set (a response that used them is not
      * recycled, so a recycled one finds them as initialised). */
     struct hxc_headers trailers;
@@ -80,6 +85,8 @@ struct hxc_response {
     int up_eof;        /* the producer said the body is complete */
     uint64_t up_total; /* bytes produced so far */
 };
+_Static_assert(offsetof(struct hxc_response, reason) == 192,
+               "a response's hot fields fill its first three cache lines");
 
 /** Sets the error and a copy of the detail (first error wins). */
 void hxc__response_fail(struct hxc_response *r, int err, const char *detail);

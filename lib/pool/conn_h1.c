@@ -19,6 +19,7 @@ static int h1_on_status(void *ud, int status, const char *reason, size_t rlen, c
     hxc__response_head_start(r);
     r->status = status;
     hxc__free(r->reason);
+    r->has_text = 1;
     r->reason = hxc__strndup(reason, rlen);
     if (r->reason == NULL)
         return HXC_ENOMEM;
@@ -138,10 +139,10 @@ static int start(hxc__conn *c, hxc__exchange *ex)
                                             &q->headers, c->pool->cfg.user_agent,
                                             c->pool->cfg.accept);
     else
-        rv = hxc__h1_encode_request(
-            &c->scratch, q->method, q->url.target, q->url.authority, &q->headers, q->has_body,
-            q->producer ? (size_t)q->producer_len : q->body_len, c->pool->cfg.user_agent,
-            c->pool->cfg.accept);
+        rv = hxc__h1_encode_request(&c->scratch, q->method, q->url.target, q->url.authority,
+                                    &q->headers, q->has_body,
+                                    q->producer ? (size_t)q->producer_len : q->body_len,
+                                    c->pool->cfg.user_agent, c->pool->cfg.accept);
     if (rv == 0)
         rv = hxc__transport_write(c->t, c->scratch.data, c->scratch.len);
     if (rv == 0 && q->body_len > 0)

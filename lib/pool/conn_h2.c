@@ -27,38 +27,22 @@ static void touch(hxc__exchange *ex)
     hxc__pool_phase(ex, PH_READ); /* the read timeout runs per stream */
 }
 
-static int ev_status(void *sud, int status)
+static int ev_status(void *sud, int status, struct hxc_headers **fields)
 {
     hxc__exchange *ex = X(sud);
     touch(ex);
     hxc__response_head_start(ex->resp);
     ex->resp->status = status;
     ex->resp->version = "HTTP/2";
+    *fields = &ex->resp->headers;
     return 0;
 }
 
-static int ev_header(void *sud, const char *n, size_t nl, const char *v, size_t vl)
+static int ev_headers_done(void *sud, int64_t content_length)
 {
     hxc__exchange *ex = X(sud);
-    /* nghttp2 has checked the field (lower-case name; one content-length, all
-     * digits): the length is taken here, not looked up again later. */
-    if (nl == 14 && memcmp(n, "content-length", 14) == 0) {
-        uint64_t len = 0;
-        for (size_t i = 0; i < vl; i++) {
-            uint64_t d = (uint64_t)(v[i] - '0');
-            len = len > (UINT64_MAX - d) / 10 ? UINT64_MAX : len * 10 + d; /* saturates */
-        }
-        ex->announced = len;
-        ex->has_announced = 1;
-    }
-    return hxc__headers_add(&ex->resp->headers, n, nl, v, vl);
-}
-
-static int ev_headers_done(void *sud)
-{
-    hxc__exchange *ex = X(sud);
-    uint64_t length = ex->has_announced ? ex->announced : 0;
-    if (ex->has_announced && ex->max_body && length > ex->max_body)
+    uint64_t length = content_length > 0 ? (uint64_t)content_length : 0;
+    if (ex->max_body && length > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
     hxc__pool_expect_body(ex, length);
     hxc__pool_head_done(ex);
@@ -88,7 +72,7 @@ static void ev_close(void *sud, int err, uint32_t code, int refused, const char 
     (void)code;
     hxc__exchange *ex = X(sud);
     hxc__conn *c = ex->c;
-    if (c != NULL && ex->held > 0) {
+    if (c != NULL && ex->streaming && ex->held > 0) {
         hxc__h2_consume_connection(c->h2, ex->held); /* the stream is gone: free the window */
         ex->held = 0;
     }
@@ -204,8 +188,8 @@ static void ev_sent(void *sud, int end)
 }
 
 static const hxc__h2_events events = {
-    ev_status, ev_header,   ev_headers_done, ev_data,     ev_trailer, ev_close,
-    ev_goaway, ev_settings, ev_push,         ev_ping_ack, ev_sent,
+    ev_status, ev_headers_done, ev_data, ev_trailer,  ev_close,
+    ev_goaway, ev_settings,     ev_push, ev_ping_ack, ev_sent,
 };
 
 static int write_out(void *wud, const uint8_t *p, size_t n)

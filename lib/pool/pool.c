@@ -406,8 +406,8 @@ static int start_on(hxc__conn *c, hxc__exchange *ex)
     c->nexchanges++;
     ex->c = c;
     ex->state = X_ACTIVE;
-    ex->t_active = hxc__reactor_now(p->r);
     struct hxc_response *r = ex->resp;
+    r->timings.queued = hxc__reactor_now(p->r) - ex->t_start;
     r->conn_id = c->id;
     r->timings.reused = c->requests > 0;
     if (c->requests > 0) {
@@ -666,7 +666,7 @@ static void enqueue(hxc__exchange *ex, int head)
 }
 
 int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *timeouts,
-                     uint64_t max_body, hxc__exchange_done_cb cb, void *arg, hxc__exchange **out)
+                     uint64_t max_body, void *arg, hxc__exchange **out)
 {
     hxc__origin *o = origin_get(p, &resp->req->url);
     if (o == NULL)
@@ -679,7 +679,6 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     ex->resp = resp;
     memcpy(ex->timeouts, timeouts, sizeof(ex->timeouts));
     ex->max_body = max_body;
-    ex->cb = cb;
     ex->arg = arg;
     ex->t_start = hxc__reactor_now(p->r);
     ex->discard = resp->req->discard_body != 0;
@@ -719,7 +718,6 @@ static void unlink_from_conn(hxc__exchange *ex)
 hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, int32_t id)
 {
     hxc__pool *p = c->pool;
-    hxc__exchange_done_cb cb;
     void *cb_arg;
     hxc__exchange **slot = NULL;
     /* RFC 9113 8.4: only pushes for the connection's own origin are taken. */
@@ -728,7 +726,7 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, 
         hxc_request_free(promised);
         return NULL;
     }
-    struct hxc_response *resp = p->cfg.push(p->cfg.push_arg, promised, &cb, &cb_arg, &slot);
+    struct hxc_response *resp = p->cfg.push(p->cfg.push_arg, promised, &cb_arg, &slot);
     if (resp == NULL)
         return NULL;
     hxc__exchange *ex = exchange_new(p);
@@ -736,7 +734,7 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, 
         *slot = ex; /* the API layer's handle, to refuse it later */
     if (ex == NULL) {
         hxc__response_fail(resp, HXC_ENOMEM, "out of memory");
-        cb(resp, cb_arg);
+        p->cfg.done(resp, cb_arg);
         return NULL;
     }
     ex->pool = p;
@@ -744,9 +742,8 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, 
     ex->resp = resp;
     memcpy(ex->timeouts, p->cfg.push_timeouts, sizeof(ex->timeouts));
     ex->max_body = p->cfg.push_max_body;
-    ex->cb = cb;
     ex->arg = cb_arg;
-    ex->t_start = ex->t_active = hxc__reactor_now(p->r);
+    ex->t_start = hxc__reactor_now(p->r);
     ex->stream_id = id;
     ex->pushed = 1;
     hxc__list_init(&ex->tnode);
@@ -846,7 +843,6 @@ void hxc__pool_retry(hxc__exchange *ex, int fresh)
     ex->got_bytes = ex->written = 0;
     ex->stream_id = 0;
     ex->received = 0;
-    ex->has_announced = 0;
     ex->held = 0;
     ex->uploading = ex->want_body = 0;
     p->stats.requests_retried++;
@@ -886,27 +882,27 @@ void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
 {
     hxc__pool *p = ex->pool;
     hxc__conn *c = ex->c;
+    struct hxc_response *r = ex->resp;
+    double now = hxc__reactor_now(p->r);
     disarm(ex);
     if (ex->state == X_QUEUED)
         dequeue(ex);
     else
         p->nactive--;
+    if (ex->state != X_ACTIVE) /* it never started: it waited until now (else set at start) */
+        r->timings.queued = now - ex->t_start;
     unlink_from_conn(ex);
     if (c != NULL)
         prefetch_next(c);
     ex->state = X_DONE;
-    struct hxc_response *r = ex->resp;
-    double now = hxc__reactor_now(p->r);
     r->timings.total = now - ex->t_start;
-    r->timings.queued = (ex->t_active ? ex->t_active : now) - ex->t_start;
     r->body_received = ex->received;
     if (err != 0)
         hxc__response_fail(r, err, detail);
     p->stats.requests_completed++;
-    hxc__exchange_done_cb cb = ex->cb;
     void *arg = ex->arg;
     exchange_free(p, ex);
-    cb(r, arg);
+    p->cfg.done(r, arg);
 }
 
 void hxc__pool_cancel(hxc__pool *p, hxc__exchange *ex, int err, const char *detail)

@@ -38,10 +38,13 @@ typedef struct hxc__pool_config {
     uint32_t h2_conn_window;   /* connection receive window */
     unsigned exact_conns;      /* load testing: exactly this many per origin (0: off) */
     double h2_ping_interval;   /* PING idle sessions (0: off) */
+    /* An exchange ended (every exchange, pushed ones too): `arg` is the one
+     * given at submit (or by `push`). The pool is done with it. */
+    hxc__exchange_done_cb done;
     /* HTTP/2 server push: offered a promised request (owned by the callee from then on),
-     * return the response that will carry it and its done callback, or NULL to refuse. */
-    struct hxc_response *(*push)(void *arg, struct hxc_request *promised, hxc__exchange_done_cb *cb,
-                                 void **cb_arg, hxc__exchange ***ex_slot);
+     * return the response that will carry it and the `arg` of its callbacks, or NULL to refuse. */
+    struct hxc_response *(*push)(void *arg, struct hxc_request *promised, void **cb_arg,
+                                 hxc__exchange ***ex_slot);
     void *push_arg;
     hxc__exchange_progress_cb progress;  /* streamed responses */
     hxc__exchange_progress_cb need_body; /* streamed uploads: produce more into resp->up */
@@ -58,11 +61,11 @@ int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg)
 /**
  * Queues `resp` (whose request is resp->req). `timeouts` are resolved
  * seconds (0 = none); `max_body` 0 = no cap. On success *out identifies the
- * exchange until its done callback runs. HXC_ENOMEM on failure (nothing
- * queued, the callback never runs).
+ * exchange until the `done` callback of the config runs for it (with `arg`). HXC_ENOMEM on failure
+ * (nothing queued, the callback never runs).
  */
 int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *timeouts,
-                     uint64_t max_body, hxc__exchange_done_cb cb, void *arg, hxc__exchange **out);
+                     uint64_t max_body, void *arg, hxc__exchange **out);
 /** Ends one exchange now with `err` (its done callback runs before return). */
 void hxc__pool_cancel(hxc__pool *p, hxc__exchange *ex, int err, const char *detail);
 /** A streamed upload has new data in resp->up (or reached its end). */

@@ -7,6 +7,8 @@
 #ifndef HXC_POOL_INT_H
 #define HXC_POOL_INT_H
 
+#include <stddef.h>
+
 #include "core/list.h"
 #include "core/recycle.h"
 #include "pool/pool.h"
@@ -28,46 +30,47 @@ enum cstate { C_CONNECTING, C_READY };
 #define HXC__STREAM_LOW (256u << 10)
 
 struct hxc__exchange {
-    /* What a response's arrival touches comes first, together: with a
-     * thousand requests in flight each record is cold by then, and every
-     * cache line of it touched is a miss (issue 4's profile). */
+    /* What a response's arrival touches is in the first two cache lines (the
+     * record is allocated aligned to one): with a thousand requests in flight
+     * each record is cold by then, and every line of it touched is a miss
+     * (issue 4's profile). The first line: */
     hxc__list node; /* origin queue, or the connection's exchanges */
-    hxc__pool *pool;
     hxc__conn *c;
     struct hxc_response *resp;
-    hxc__exchange_done_cb cb;
-    void *arg;
+    hxc__pool *pool;
+    double phase_since; /* last activity in this phase (the timer is lazy) */
+    double timer_due;   /* when its timeout is armed to fire (0: not armed) */
+    uint8_t state;      /* enum xstate */
+    uint8_t phase;      /* enum phase */
+    uint8_t got_bytes;
+    uint8_t consumer_paused; /* no read timeout while the consumer holds the flow */
+    uint8_t streaming;       /* body goes to the consumer, not kept */
+    uint8_t discard;         /* the body is counted, not kept */
+    uint8_t head_cb;         /* the consumer wants the head as soon as it is in */
+    /* The second line: */
+    void *arg; /* given to the pool's callbacks */
     double t_start;
-    enum xstate state;
-    enum phase phase;
-    double phase_since;     /* last activity in this phase (the timer is lazy) */
-    double timer_due;       /* when its timeout is armed to fire (0: not armed) */
+    uint64_t received; /* body bytes so far (the max_body check) */
+    uint64_t max_body;
     struct hxc__tqueue *tq; /* the queue it waits in, or NULL (its own timer) */
     hxc__list tnode;        /* in tq->items */
-    uint64_t received;      /* body bytes so far (the max_body check) */
-    uint64_t announced;     /* HTTP/2: the content-length of the head, if has_announced */
-    uint64_t max_body;
-    double deadline; /* absolute end of the total timeout (0: none) */
+    double deadline;        /* absolute end of the total timeout (0: none) */
+    /* Touched when a request starts, is retried, streams or times out. */
+    size_t held; /* streamed bytes not yet consumed (streaming only) */
+    hxc__origin *o;
     int32_t stream_id; /* HTTP/2 */
     int retries;
-    uint8_t got_bytes;
     uint8_t written;
-    uint8_t streaming;       /* body goes to the consumer, not kept */
-    uint8_t head_cb;         /* the consumer wants the head as soon as it is in */
-    uint8_t consumer_paused; /* no read timeout while the consumer holds the flow */
-    uint8_t has_announced;
     uint8_t fresh_only;
     uint8_t pushed;    /* a server push: never retried */
     uint8_t uploading; /* a streamed upload is in progress */
     uint8_t want_body; /* asked the producer for more, not answered yet */
-    uint8_t discard;   /* the body is counted, not kept */
-    size_t held;       /* streamed bytes not yet consumed */
-    hxc__origin *o;
-    double t_active;
     double timeouts[HXC_TIMEOUT__COUNT];
     /* Last, so that a recycled record keeps it: set up once per record. */
     hxc__timer timer; /* one timer for both the phase and the total deadline */
 };
+_Static_assert(offsetof(hxc__exchange, arg) == 64 && offsetof(hxc__exchange, held) == 128,
+               "an exchange's hot fields fill its first two cache lines");
 
 /* What the core asks of a protocol. */
 typedef struct hxc__conn_proto {

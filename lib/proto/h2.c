@@ -62,6 +62,11 @@ struct hxc__h2 {
     stream *last;
     int goaway;
     int dead;
+    int ids_spent; /* stream ids are running out: no new stream (hxc__h2_capacity) */
+    /* The header block being read (HTTP/2 never interleaves two): where its
+     * fields go, and its content-length (-1: none yet). */
+    struct hxc_headers *fields;
+    int64_t content_length;
 };
 
 /* nghttp2's allocations: through the client's recycler when there is one
@@ -175,6 +180,8 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
         nghttp2_session_set_stream_user_data(s, ps->id, ps);
         return 0;
     }
+    h->fields = NULL;
+    h->content_length = -1;
     stream *st = stream_of(h, f->hd.stream_id);
     if (st && st->got_final)
         st->in_trailers = 1;
@@ -196,11 +203,27 @@ static int on_promise_header(hxc__h2 *h, const nghttp2_frame *f, const uint8_t *
                : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 }
 
+/* Whether the n bytes at p (4 <= n <= 16) are those of the literal `lit`:
+ * two overlapping 8- or 4-byte compares instead of a call to memcmp. */
+static inline int hxc__eq_lit(const uint8_t *p, const char *lit, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, b, c, d;
+        memcpy(&a, p, 8), memcpy(&b, p + n - 8, 8);
+        memcpy(&c, lit, 8), memcpy(&d, lit + n - 8, 8);
+        return a == c && b == d;
+    }
+    uint32_t a, b, c, d;
+    memcpy(&a, p, 4), memcpy(&b, p + n - 4, 4);
+    memcpy(&c, lit, 4), memcpy(&d, lit + n - 4, 4);
+    return a == c && b == d;
+}
+
 /* A pseudo-header of a response: :status (nghttp2 has checked its form). */
 static int on_pseudo_header(hxc__h2 *h, stream *st, const uint8_t *name, size_t nl,
                             const uint8_t *value, size_t vl)
 {
-    if (nl != 7 || memcmp(name, ":status", 7) != 0)
+    if (nl != 7 || !hxc__eq_lit(name, ":status", 7))
         return 0;
     int status = 0;
     for (size_t i = 0; i < vl; i++)
@@ -208,7 +231,7 @@ static int on_pseudo_header(hxc__h2 *h, stream *st, const uint8_t *name, size_t 
     if (status < 200)
         return 0; /* 1xx: skipped */
     st->got_final = 1;
-    int rv = h->ev->on_status(st->sud, status);
+    int rv = h->ev->on_status(st->sud, status, &h->fields);
     return rv != 0 ? stream_fail(h, st, rv, "response rejected while reading headers") : 0;
 }
 
@@ -234,12 +257,24 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
         return on_pseudo_header(h, st, name, nl, value, vl);
     if (!st->got_final)
         return 0; /* a field of a 1xx head */
-    int rv = st->in_trailers
-                 ? (h->ev->on_trailer ? h->ev->on_trailer(st->sud, (const char *)name, nl,
-                                                          (const char *)value, vl)
-                                      : 0)
-                 : h->ev->on_header(st->sud, (const char *)name, nl, (const char *)value, vl);
-    return rv != 0 ? stream_fail(h, st, rv, "response rejected while reading headers") : 0;
+    if (st->in_trailers) {
+        int rv = h->ev->on_trailer
+                     ? h->ev->on_trailer(st->sud, (const char *)name, nl, (const char *)value, vl)
+                     : 0;
+        return rv != 0 ? stream_fail(h, st, rv, "response rejected while reading trailers") : 0;
+    }
+    /* A field of the final head goes straight to its list. nghttp2 has checked
+     * it (lower-case name; one content-length, all digits, within 63 bits). */
+    if (nl == 14 && hxc__eq_lit(name, "content-length", 14)) {
+        int64_t len = 0;
+        for (size_t i = 0; i < vl && len <= (INT64_MAX - 9) / 10; i++)
+            len = len * 10 + (value[i] - '0');
+        h->content_length = len;
+    }
+    if (h->fields != NULL &&
+        hxc__headers_add(h->fields, (const char *)name, nl, (const char *)value, vl) != 0)
+        return stream_fail(h, st, HXC_ENOMEM, "out of memory while reading headers");
+    return 0;
 }
 
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
@@ -285,7 +320,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         if (st && !st->err && st->got_final && !st->in_trailers &&
             (f->headers.cat == NGHTTP2_HCAT_RESPONSE ||
              f->headers.cat == NGHTTP2_HCAT_PUSH_RESPONSE)) {
-            int rv = h->ev->on_headers_done(st->sud);
+            int rv = h->ev->on_headers_done(st->sud, h->content_length);
             if (rv != 0)
                 return stream_fail(h, st, rv, "response rejected after headers");
         }
@@ -383,7 +418,7 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
     if (!st->closed && st->sud != NULL) {
         st->closed = 1;
         int err = st->err, refused = 0;
-        const char *detail = st->detail;
+        const char *detail = err != 0 ? st->detail : NULL; /* its line is cold otherwise */
         char buf[96];
         if (err == 0 && code != NGHTTP2_NO_ERROR) {
             refused = code == NGHTTP2_REFUSED_STREAM;
@@ -632,6 +667,7 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
             id = id == NGHTTP2_ERR_NOMEM ? HXC_ENOMEM : HXC_EPROTO_LOCAL;
         } else {
             st->id = id;
+            h->ids_spent = (uint32_t)id + 2 > 0x7ffffff0u; /* nghttp2 would open the next one */
             h->open++;
             st->counted = 1;
             link_stream(h, st);
@@ -687,7 +723,7 @@ unsigned hxc__h2_capacity(const hxc__h2 *h)
     uint32_t peer = h->peer_max_streams;
     uint32_t cap = h->lim.max_streams && h->lim.max_streams < peer ? h->lim.max_streams : peer;
     /* Stream ids run out at 2^31: a session near the end takes no more. */
-    if (nghttp2_session_get_next_stream_id(h->s) > 0x7ffffff0u)
+    if (h->ids_spent)
         return 0;
     return cap > h->open ? cap - h->open : 0;
 }

@@ -22,9 +22,12 @@ typedef struct hxc__h2 hxc__h2;
 
 /** Per-stream events; `sud` is the pointer given to hxc__h2_submit. 0 or a negative hxc error. */
 typedef struct hxc__h2_events {
-    int (*on_status)(void *sud, int status);
-    int (*on_header)(void *sud, const char *n, size_t nl, const char *v, size_t vl);
-    int (*on_headers_done)(void *sud);
+    /** The final head's status (1xx heads are skipped): set *fields to the
+     *  list its fields are to be appended to (it stays NULL: not kept). */
+    int (*on_status)(void *sud, int status, struct hxc_headers **fields);
+    /** The final head is complete; `content_length` is its content-length,
+     *  or -1 if it has none. */
+    int (*on_headers_done)(void *sud, int64_t content_length);
     /** Body bytes: 0 (consumed, window credited now), HXC__H2_KEEP (the owner
      *  credits it later with hxc__h2_consume), or a negative hxc error. */
     int (*on_data)(void *sud, const uint8_t *data, size_t len);

@@ -436,6 +436,27 @@ static void test_h2_header_limits(void **state)
     assert_int_equal(hxc_headers_count_of(hxc_response_headers(hxc_future_response(f)), "x-h-19"),
                      1);
     hxc_future_free(f);
+    /* Fields are kept byte for byte whatever their length (short ones are
+     * copied without memcpy: every length class is crossed here). */
+    static const int sizes[] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 100, 4000};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/headers?n=3&size=%d", sizes[k]);
+        f = h2_fetch_path(&t, &s, path);
+        itest_assert_ok(f, 200);
+        const hxc_headers *h = hxc_response_headers(hxc_future_response(f));
+        assert_int_equal(hxc_headers_count(h), 3);
+        for (size_t i = 0; i < 3; i++) {
+            const char *name, *value;
+            char want[8];
+            assert_int_equal(hxc_headers_at(h, i, &name, &value), 0);
+            snprintf(want, sizeof(want), "x-h-%zu", i);
+            assert_string_equal(name, want);
+            assert_int_equal(strlen(value), (size_t)sizes[k]);
+            assert_int_equal(strspn(value, "v"), (size_t)sizes[k]);
+        }
+        hxc_future_free(f);
+    }
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);
     assert_int_equal(st.connections_opened, 1); /* only the streams were reset */
