@@ -29,6 +29,8 @@ int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_
     r->now_valid = 0;
     r->in_callback = 0;
     r->alive = NULL;
+    r->read_buf = NULL;
+    r->read_buf_busy = 0;
     if (dns_servers != NULL && (r->dns_servers = hxc__strdup(dns_servers)) == NULL)
         return HXC_ENOMEM;
     hxc__list_init(&r->deferred);
@@ -121,6 +123,8 @@ void hxc__reactor_destroy(hxc__reactor *r)
     }
     hxc__free(r->dns_servers);
     r->dns_servers = NULL;
+    hxc__free(r->read_buf);
+    r->read_buf = NULL;
 }
 
 struct evdns_base *hxc__reactor_dns(hxc__reactor *r)

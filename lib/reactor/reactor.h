@@ -51,6 +51,10 @@ struct hxc__io {
     void *arg;
 };
 
+/* Bytes a transport asks the socket for at once: four TLS records, or as
+ * much cleartext, per syscall. */
+#define HXC__READ_BUF (64u << 10)
+
 struct hxc__reactor {
     struct event_base *base;
     struct evdns_base *dns; /* created on first use */
@@ -76,6 +80,11 @@ struct hxc__reactor {
     double now;
     int now_valid;
     int in_callback;
+    /* The transports' socket reads land here (HXC__READ_BUF bytes, made on
+     * first use): one buffer per loop thread, not one per connection or
+     * 64 KiB on the stack. `read_buf_busy` while a read is in it. */
+    uint8_t *read_buf;
+    int read_buf_busy;
     int *alive; /* while the deferred queue runs: cleared by destroy */
 };
 

@@ -54,7 +54,8 @@ struct hxc__transport {
     int last_connect_errno;
 
     struct evbuffer *out;
-    hxc__defer kick; /* starts connecting, or flushes the queue */
+    hxc__defer kick;   /* starts connecting, or flushes the queue */
+    hxc__defer reread; /* TLS: records OpenSSL read ahead wait to be taken */
     int read_paused;
     int write_blocked_on_read; /* TLS wants a read before it can write */
     int read_blocked_on_write; /* TLS wants a write before it can read */
@@ -67,6 +68,7 @@ struct hxc__transport {
 static void flush(hxc__transport *t);
 static void start_connect(hxc__transport *t);
 static void update_io(hxc__transport *t);
+static void reread_if_held(hxc__transport *t);
 
 /* Calls into the owner; returns nonzero if the transport was freed meanwhile. */
 #define GUARDED(t, call)                                                                           \
@@ -136,6 +138,7 @@ static void connected(hxc__transport *t)
     update_io(t);
     if (GUARDED(t, t->h->on_connected(t->ud, 0, NULL)))
         return;
+    reread_if_held(t); /* the server's first frames may have come with the handshake */
     if (evbuffer_get_length(t->out) > 0)
         flush(t);
 }
@@ -190,14 +193,23 @@ static void clear_tls_errors(void)
         ERR_clear_error();
 }
 
-static int read_some(hxc__transport *t)
+/* OpenSSL reads ahead (up to HXC__READ_BUF per recv): records it holds
+ * make the socket look idle, so whenever reading stops for another reason
+ * than "nothing more" (the round limit, a pause now lifted, the end of the
+ * handshake), a deferred read takes them. */
+static void reread_if_held(hxc__transport *t)
 {
-    uint8_t buf[16384];
+    if (t->ssl != NULL && t->state == ST_OPEN && !t->read_paused && SSL_has_pending(t->ssl))
+        hxc__defer_schedule(t->r, &t->reread);
+}
+
+static int read_into(hxc__transport *t, uint8_t *buf, size_t cap)
+{
     for (int rounds = 0; rounds < 64 && !t->read_paused; rounds++) {
         ssize_t n;
         if (t->ssl) {
             clear_tls_errors();
-            int rv = SSL_read(t->ssl, buf, sizeof(buf));
+            int rv = SSL_read(t->ssl, buf, (int)cap);
             if (rv <= 0) {
                 int e = SSL_get_error(t->ssl, rv);
                 if (e == SSL_ERROR_WANT_READ)
@@ -226,7 +238,7 @@ static int read_some(hxc__transport *t)
             }
             n = rv;
         } else {
-            n = recv(t->fd, buf, sizeof(buf), 0);
+            n = recv(t->fd, buf, cap, 0);
             if (n == 0) {
                 fail(t, 0, "closed by peer");
                 return -1;
@@ -242,10 +254,37 @@ static int read_some(hxc__transport *t)
             return -1;
         if (t->state != ST_OPEN)
             return -1;
-        if (!t->ssl && (size_t)n < sizeof(buf))
+        if (!t->ssl && (size_t)n < cap)
             return 0; /* short read: the socket is drained */
     }
+    reread_if_held(t); /* stopped by the round limit: the rest may be held */
     return 0;
+}
+
+/* Reads what the socket (and OpenSSL) has, into the reactor's buffer, or a
+ * smaller one on the stack if that one is in use (a read inside a read) or
+ * cannot be made. 0, or -1 when the transport failed or was freed. */
+static int read_some(hxc__transport *t)
+{
+    hxc__reactor *r = t->r;
+    if (r->read_buf == NULL && !r->read_buf_busy)
+        r->read_buf = hxc__malloc(HXC__READ_BUF);
+    if (r->read_buf == NULL || r->read_buf_busy) {
+        uint8_t small[16384];
+        return read_into(t, small, sizeof(small));
+    }
+    r->read_buf_busy = 1;
+    int rv = read_into(t, r->read_buf, HXC__READ_BUF);
+    r->read_buf_busy = 0;
+    return rv;
+}
+
+static void reread_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    hxc__transport *t = arg;
+    if (t->state == ST_OPEN && !t->read_paused && read_some(t) == 0)
+        update_io(t);
 }
 
 static void io_cb(hxc__io *io, int events, void *arg)
@@ -445,6 +484,7 @@ int hxc__transport_connect(hxc__transport **out, hxc__reactor *r, const hxc__end
         t->alpn_offer_len = ep->alpn_len;
     }
     hxc__defer_init(&t->kick, kick_cb, t);
+    hxc__defer_init(&t->reread, reread_cb, t);
     hxc__defer_schedule(r, &t->kick);
     *out = t;
     return 0;
@@ -540,14 +580,15 @@ void hxc__transport_pause_read(hxc__transport *t, int paused)
 {
     t->read_paused = paused;
     update_io(t);
+    reread_if_held(t);
 }
 
 int hxc__transport_is_alive(hxc__transport *t)
 {
     if (t->state != ST_OPEN)
         return 0;
-    if (t->ssl && SSL_pending(t->ssl) > 0)
-        return 0;
+    if (t->ssl && SSL_has_pending(t->ssl))
+        return 0; /* bytes already read (ahead) on an idle connection */
     char c;
     ssize_t n = recv(t->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0)
@@ -595,6 +636,7 @@ void hxc__transport_free(hxc__transport *t, int graceful)
     if (t->dead_flag)
         *t->dead_flag = 1;
     hxc__defer_cancel(&t->kick);
+    hxc__defer_cancel(&t->reread);
     if (t->ticket) {
         t->ticket->t = NULL; /* evdns will still call back; the ticket frees itself */
         t->ticket = NULL;

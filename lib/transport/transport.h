@@ -8,7 +8,8 @@
  *
  * Writes are queued and flushed once per loop turn with one sendmsg (or
  * one SSL_write per 16 KiB record): a hundred small writes in one turn
- * leave in one syscall.
+ * leave in one syscall. Reads take up to 64 KiB per recv (the reactor's
+ * buffer; over TLS, OpenSSL reads ahead that much).
  */
 #ifndef HXC_TRANSPORT_H
 #define HXC_TRANSPORT_H
