@@ -23,7 +23,8 @@ extern "C" {
 
 /** Durations in seconds of the phases of one exchange. */
 typedef struct hxc_timings {
-    double queued;     /**< waiting in the pool for a connection */
+    double queued;     /**< waiting in the pool for a connection (until it last started, or
+                            until its end if it never started) */
     double dns;        /**< name resolution (0 if the connection was reused) */
     double connect;    /**< TCP connect (0 if reused) */
     double tls;        /**< TLS handshake (0 if reused or cleartext) */

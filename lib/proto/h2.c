@@ -66,6 +66,7 @@ struct hxc__h2 {
     /* The header block being read (HTTP/2 never interleaves two): where its
      * fields go, and its content-length (-1: none yet). */
     struct hxc_headers *fields;
+    int32_t fields_id; /* the stream `fields` belongs to */
     int64_t content_length;
 };
 
@@ -231,6 +232,7 @@ static int on_pseudo_header(hxc__h2 *h, stream *st, const uint8_t *name, size_t 
     if (status < 200)
         return 0; /* 1xx: skipped */
     st->got_final = 1;
+    h->fields_id = st->id;
     int rv = h->ev->on_status(st->sud, status, &h->fields);
     return rv != 0 ? stream_fail(h, st, rv, "response rejected while reading headers") : 0;
 }
@@ -247,8 +249,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
         return f->hd.type == NGHTTP2_PUSH_PROMISE ? on_promise_header(h, f, name, nl, value, vl)
                                                   : 0;
     stream *st = stream_of(h, f->hd.stream_id);
-    if (st == NULL || st->err)
-        return 0;
+    if (st == NULL || st->err || st->closed)
+        return 0; /* failed, or cancelled by its owner (whose response may be gone) */
     /* The decoded size, 1xx heads included: nghttp2 does not bound it for us. */
     st->header_bytes += nl + vl + 32;
     if (st->header_bytes > h->max_header_bytes || ++st->header_count > h->max_headers)
@@ -267,8 +269,10 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
      * it (lower-case name; one content-length, all digits, within 63 bits). */
     if (nl == 14 && hxc__eq_lit(name, "content-length", 14)) {
         int64_t len = 0;
-        for (size_t i = 0; i < vl && len <= (INT64_MAX - 9) / 10; i++)
-            len = len * 10 + (value[i] - '0');
+        for (size_t i = 0; i < vl; i++) {
+            int64_t d = value[i] - '0';
+            len = len > (INT64_MAX - d) / 10 ? INT64_MAX : len * 10 + d; /* saturates */
+        }
         h->content_length = len;
     }
     if (h->fields != NULL &&
@@ -317,7 +321,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
     }
     if (f->hd.type == NGHTTP2_HEADERS) {
         stream *st = stream_of(h, f->hd.stream_id);
-        if (st && !st->err && st->got_final && !st->in_trailers &&
+        if (st && !st->err && !st->closed && st->got_final && !st->in_trailers &&
             (f->headers.cat == NGHTTP2_HCAT_RESPONSE ||
              f->headers.cat == NGHTTP2_HCAT_PUSH_RESPONSE)) {
             int rv = h->ev->on_headers_done(st->sud, h->content_length);
@@ -745,8 +749,10 @@ void hxc__h2_cancel(hxc__h2 *h, int32_t id)
             h->open--;
         }
     }
-    st->closed = 1; /* the owner knows: no on_close */
+    st->closed = 1; /* the owner knows: no on_close, no more fields */
     st->sud = NULL;
+    if (h->fields_id == id)
+        h->fields = NULL; /* its head may be mid-block: the rest goes nowhere */
     if (!h->dead)
         nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
 }

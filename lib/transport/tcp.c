@@ -3,9 +3,12 @@
  * each address in turn), optional TLS handshake, then a byte stream with a
  * write queue flushed once per loop turn.
  *
- * Re-entrancy: handler events are delivered only from loop callbacks; the
- * handler may free the transport inside any of them, so after each call the
- * code checks `t->dead` through a guard before touching `t` again.
+ * Re-entrancy: handler events are delivered only from loop callbacks (the
+ * socket's, and the deferred tasks `kick` and `reread`: a read of records
+ * OpenSSL holds can come in a later deferred batch of the same turn, after
+ * other deferred work such as the client's delivery); the handler may free
+ * the transport inside any of them, so after each call the code checks
+ * `t->dead` through a guard before touching `t` again.
  */
 #include <errno.h>
 #include <fcntl.h>
