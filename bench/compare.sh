@@ -43,6 +43,12 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 P_H2C=$(port); P_H2=$(port); P_H2O=$(port); P_NGX=$(port)
+# The 10,000 sockets of a many-connections run stay in TIME_WAIT for minutes
+# here, and a run that connects to the same server port among them spends
+# twice the CPU finding client ports (whichever tool ran second paid for the
+# first). So each such run gets a server port of its own: its 4-tuples are new.
+TENK=()
+for _ in $(seq $((2 * REPEAT))); do TENK+=("$(port)"); done
 $SRV_PIN nghttpd --no-tls -a 127.0.0.1 -d "$W/www" --max-concurrent-streams=1000 "$P_H2C" > "$W/nghttpd-c.log" 2>&1 & PIDS+=($!)
 $SRV_PIN nghttpd -a 127.0.0.1 -d "$W/www" --max-concurrent-streams=1000 "$P_H2" "$CERTS/server.key" "$CERTS/server.pem" > "$W/nghttpd.log" 2>&1 & PIDS+=($!)
 cat > "$W/h2o.conf" <<CONF
@@ -70,10 +76,12 @@ worker_rlimit_nofile 20000;
 events { worker_connections 20000; }
 http { access_log off; keepalive_requests 100000; client_body_temp_path $W; proxy_temp_path $W;
   fastcgi_temp_path $W; uwsgi_temp_path $W; scgi_temp_path $W;
-  server { listen 127.0.0.1:$P_NGX backlog=20000; root $W/www; } }
+  server { listen 127.0.0.1:$P_NGX backlog=20000; root $W/www;
+$(for p in "${TENK[@]}"; do echo "    listen 127.0.0.1:$p backlog=20000;"; done)
+  } }
 CONF
 $SRV_PIN nginx -p "$W" -c "$W/nginx.conf" > "$W/nginx.log" 2>&1 & PIDS+=($!)
-for p in $P_H2C $P_H2 $P_H2O $P_NGX; do wait_port "$p" || { echo "compare: a server did not start (see $W)" >&2; exit 1; }; done
+for p in $P_H2C $P_H2 $P_H2O $P_NGX "${TENK[0]}"; do wait_port "$p" || { echo "compare: a server did not start (see $W)" >&2; exit 1; }; done
 
 RESULTS=$W/results
 : > "$RESULTS"
@@ -120,8 +128,8 @@ for rep in $(seq "$REPEAT"); do
     [ -n "$CURLM" ] && run "$C" curl-multi "$CURLM" -n $NBIG -c 1 -m 10 --insecure "https://127.0.0.1:$P_H2O/100k"
     run "$C" hxc-load "$HXC" -q -n $NBIG -c 1 -m 10 --insecure "https://127.0.0.1:$P_H2O/100k"
     C="HTTP/1.1 10000 conns (memory)"
-    run "$C" h2load h2load --h1 -n 20000 -c 10000 "http://127.0.0.1:$P_NGX/1k"
-    run "$C" hxc-load "$HXC" -q --h1 -n 20000 -c 10000 "http://127.0.0.1:$P_NGX/1k"
+    run "$C" h2load h2load --h1 -n 20000 -c 10000 "http://127.0.0.1:${TENK[2 * rep - 2]}/1k"
+    run "$C" hxc-load "$HXC" -q --h1 -n 20000 -c 10000 "http://127.0.0.1:${TENK[2 * rep - 1]}/1k"
 done
 
 echo "hxc-load comparison, $(date -u +%Y-%m-%d), $(nproc) CPUs, $(uname -m), client pinned: ${CLI_PIN:-no}, median of $REPEAT runs"
