@@ -66,7 +66,6 @@ struct hxc__h2 {
     /* The header block being read (HTTP/2 never interleaves two): where its
      * fields go, and its content-length (-1: none yet). */
     struct hxc_headers *fields;
-    int32_t fields_id; /* the stream `fields` belongs to */
     int64_t content_length;
 };
 
@@ -232,7 +231,6 @@ static int on_pseudo_header(hxc__h2 *h, stream *st, const uint8_t *name, size_t 
     if (status < 200)
         return 0; /* 1xx: skipped */
     st->got_final = 1;
-    h->fields_id = st->id;
     int rv = h->ev->on_status(st->sud, status, &h->fields);
     return rv != 0 ? stream_fail(h, st, rv, "response rejected while reading headers") : 0;
 }
@@ -749,10 +747,8 @@ void hxc__h2_cancel(hxc__h2 *h, int32_t id)
             h->open--;
         }
     }
-    st->closed = 1; /* the owner knows: no on_close, no more fields */
+    st->closed = 1; /* the owner knows: no on_close, no more fields (on_header) */
     st->sud = NULL;
-    if (h->fields_id == id)
-        h->fields = NULL; /* its head may be mid-block: the rest goes nowhere */
     if (!h->dead)
         nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
 }
