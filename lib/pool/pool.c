@@ -375,12 +375,21 @@ void hxc__pool_conn_close(hxc__conn *c, int graceful)
     schedule_dispatch(p);
 }
 
+static int handoff(hxc__conn *c);
+
 void hxc__pool_conn_update(hxc__conn *c)
 {
     hxc__pool *p = c->pool;
     if (c->state != C_READY)
         return;
     unsigned cap = c->closing ? 0 : c->proto->capacity(c);
+    /* Requests waiting for its origin take it now: a connection whose origin
+     * has queued work is never idle, so never closed as excess idle. */
+    if (cap > 0 && !hxc__list_empty(&c->o->queue)) {
+        if (handoff(c) != 0)
+            return; /* the connection is gone */
+        cap = c->closing ? 0 : c->proto->capacity(c);
+    }
     set_avail(c, cap > 0);
     if (c->nexchanges == 0 && cap == 0) {
         /* Nothing in flight and nothing more possible (GOAWAY, Connection: close). */
@@ -388,13 +397,12 @@ void hxc__pool_conn_update(hxc__conn *c)
         return;
     }
     set_idle(c, c->nexchanges == 0);
-    if (c->idle && p->nidle > p->cfg.max_idle) {
-        hxc__conn *old = HXC__LIST_ENTRY(p->idle_lru.next, hxc__conn, lru_node);
-        hxc__pool_conn_close(old, 1);
-        if (old == c)
-            return;
-    }
-    if (cap > 0 && !hxc__list_empty(&c->o->queue))
+    /* Excess idle connections are closed at the end of the turn (dispatch),
+     * not now: requests the callbacks of this turn send may still take them.
+     * Closing at once made a crawler that keeps N requests in flight on more
+     * than max_idle connections reconnect for nearly every request. */
+    if ((c->idle && p->nidle > p->cfg.max_idle) ||
+        (cap > 0 && !hxc__list_empty(&c->o->queue)))
         schedule_dispatch(p);
 }
 
@@ -589,6 +597,36 @@ static void run_on(hxc__pool *p, hxc__conn *c, hxc__exchange *ex)
         hxc__pool_conn_update(c);
 }
 
+/* Starts queued exchanges of `c`'s origin on `c` while it has room: the
+ * connection a response just freed carries the next request in the same
+ * callback. 0, or nonzero when the connection is gone. */
+static int handoff(hxc__conn *c)
+{
+    hxc__pool *p = c->pool;
+    hxc__origin *o = c->o;
+    if (p->cfg.exact_conns && o->nconns < p->cfg.exact_conns)
+        return 0; /* exact mode opens its connections first (dispatch) */
+    while (!hxc__list_empty(&o->queue) && c->proto->capacity(c) > 0) {
+        hxc__exchange *ex = HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node);
+        if (ex->fresh_only && c->requests > 0)
+            return 0;
+        dequeue(ex);
+        p->nactive++;
+        if (start_on(c, ex) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Closes the least recently used idle connections beyond max_idle. */
+static void trim_idle(hxc__pool *p)
+{
+    while (p->nidle > p->cfg.max_idle) {
+        hxc__conn *old = HXC__LIST_ENTRY(p->idle_lru.next, hxc__conn, lru_node);
+        hxc__pool_conn_close(old, 1);
+    }
+}
+
 static void dispatch_origin(hxc__pool *p, hxc__origin *o)
 {
     unsigned exact = p->cfg.exact_conns;
@@ -646,6 +684,7 @@ static void dispatch_cb(hxc__defer *d, void *arg)
         hxc__list_insert_tail(&p->waiting, &o->wait_node);
         dispatch_origin(p, o);
     }
+    trim_idle(p);
 }
 
 /* ---- exchanges -------------------------------------------------------- */
