@@ -97,6 +97,18 @@ typedef struct hxc_client_config {
     hxc_push_promise_cb push_promise; /**< decides on each promise */
     void (*push_response)(hxc_response *resp, int err, void *user_data); /**< accepted pushes */
     void *push_user_data;                                                /**< given to both */
+    /* Bulk work: submitting thousands of requests at once, as crawlers do.
+     * Requests beyond the connections (and the caps below) wait in the pool's
+     * queue, where pool_timeout and, by default, total_timeout run. For bulk
+     * submission set pool_timeout to 0 (waiting in the queue is the caller's
+     * choice) and deadline_after_queue to 1 (each request then has its whole
+     * total_timeout once it gets a connection), and bound what one origin
+     * takes with max_connections_per_host and max_requests_per_host. */
+    unsigned max_requests_per_host; /**< requests in flight per origin, HTTP/2 streams
+                                         included; more wait in the queue (default 0 =
+                                         no cap but the connections' own) */
+    int deadline_after_queue;       /**< 1 = total_timeout starts when the request leaves
+                                         the queue, not when it is sent (default 0) */
 } hxc_client_config;
 
 /** Fills `cfg` with the defaults listed above. */

@@ -110,6 +110,20 @@ HXC_EXTERN int hxc_request_set_body_producer(hxc_request *req, hxc_body_producer
 /** Wakes a producer that returned HXC_PAUSE. 0, or HXC_EINVAL if it is not paused. */
 HXC_EXTERN int hxc_request_resume_body(hxc_request *req);
 
+/**
+ * Cancels every send of `req` that has not been delivered yet: queued or
+ * running, each ends with HXC_ECANCELLED (its callback or future still runs,
+ * from the loop, as for any other end); a finished streamed response held by
+ * its paused consumer is released as cancelled. Safe from anywhere on the
+ * loop's thread, callbacks included. Returns how many sends it cancelled (0
+ * when none was left), or HXC_EINVAL for NULL.
+ *
+ * Sending hands the caller's reference to the client, so to cancel later keep
+ * one: `hxc_client_send(c, hxc_request_retain(req), cb, ud)`, then
+ * `hxc_request_cancel(req)` whenever, and `hxc_request_free(req)` when done.
+ * Inside the request's own callbacks it is alive without that.
+ */
+HXC_EXTERN int hxc_request_cancel(hxc_request *req);
 /** Overrides one of the client's timeouts for this request (seconds, 0 = none). */
 HXC_EXTERN int hxc_request_set_timeout(hxc_request *req, enum hxc_timeout which, double seconds);
 /**

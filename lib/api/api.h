@@ -64,6 +64,7 @@ struct hxc__call {
     hxc__list snode; /* in client->progress */
     hxc__list unode; /* in client->uploads */
     hxc__list pnode; /* in client->promised until decided */
+    hxc__list rnode; /* in its request's `sends` until delivered */
     size_t unacked;  /* consumed while paused, credited on resume */
 };
 
@@ -102,7 +103,9 @@ void hxc__future_settle(hxc_future *f, struct hxc_response *resp, int err);
 void hxc__future_unref(hxc_future *f);
 /** Detaches every future from the client (at close): later then() runs at once. */
 void hxc__future_detach_all(hxc_client *c);
-/** Cancels the call of a request future (client.c). */
+/** Cancels a call (a request future's, or hxc_request_cancel's): running or
+ *  queued, it ends with HXC_ECANCELLED; finished but held by its paused
+ *  consumer, it is released to delivery as cancelled (client.c). */
 void hxc__call_cancel(hxc__call *call);
 
 #endif

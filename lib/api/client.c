@@ -250,6 +250,7 @@ static void deliver_cb(hxc__defer *d, void *arg)
             continue;
         }
         resp->call = NULL;
+        hxc__list_remove(&call->rnode); /* delivered: nothing left to cancel */
         c->in_callback++;
         if (call->push) {
             if (call->accepted && c->cfg.push_response)
@@ -302,6 +303,7 @@ static struct hxc_response *push_hook(void *arg, struct hxc_request *promised, v
     hxc__list_init(&call->snode);
     hxc__list_init(&call->unode);
     hxc__list_init(&call->node);
+    hxc__list_init(&call->rnode);
     c->ncalls++;
     hxc__list_insert_tail(&c->promised, &call->pnode);
     hxc__defer_schedule(&c->r, &c->deliver);
@@ -426,6 +428,8 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     pc.max_connections = cfg->max_connections;
     pc.max_per_host = cfg->max_connections_per_host;
     pc.max_idle = cfg->max_idle_connections;
+    pc.max_per_origin = cfg->max_requests_per_host;
+    pc.deadline_after_queue = cfg->deadline_after_queue != 0;
     pc.keepalive_expiry = cfg->keepalive_expiry;
     pc.h1_limits.max_header_bytes = cfg->max_response_header_bytes;
     pc.h1_limits.max_headers = cfg->max_response_headers;
@@ -500,6 +504,7 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
         req->call = call; /* for hxc_request_resume_body */
     hxc__list_init(&call->snode);
     hxc__list_init(&call->unode);
+    hxc__list_insert_tail(&req->sends, &call->rnode);
     double t[HXC_TIMEOUT__COUNT] = {c->cfg.connect_timeout, c->cfg.read_timeout,
                                     c->cfg.write_timeout, c->cfg.pool_timeout,
                                     c->cfg.total_timeout};
@@ -515,6 +520,7 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
     int rv = hxc__pool_submit(c->pool, resp, t, max_body, call, &call->ex);
     if (rv != 0) {
         c->ncalls--;
+        hxc__list_remove(&call->rnode);
         resp->req = NULL; /* the caller keeps the request */
         req->call = NULL;
         hxc_response_release(resp);
@@ -568,10 +574,44 @@ hxc_future *hxc_client_request(hxc_client *c, hxc_request *req)
     return f;
 }
 
+/* A finished streamed response held by its paused consumer goes to
+ * delivery now, failed with `err` (what it still holds is dropped). */
+static void release_held(hxc__call *call, int err, const char *why)
+{
+    hxc_client *c = call->client;
+    hxc__list_remove(&call->node);
+    call->paused = 0;
+    hxc__buf_reset(&call->resp->body);
+    hxc__response_fail(call->resp, err, why);
+    hxc__list_insert_tail(&c->done, &call->node);
+    hxc__defer_schedule(&c->r, &c->deliver);
+}
+
 void hxc__call_cancel(hxc__call *call)
 {
     if (call->ex != NULL)
         hxc__pool_cancel(call->client->pool, call->ex, HXC_ECANCELLED, "cancelled by the caller");
+    else if (call->finished && call->paused)
+        release_held(call, HXC_ECANCELLED, "cancelled by the caller");
+}
+
+int hxc_request_cancel(hxc_request *req)
+{
+    if (req == NULL)
+        return HXC_EINVAL;
+    int n = 0;
+    /* Cancelling finishes a call at once (it stays listed until delivered):
+     * walk with the next one in hand. */
+    hxc__list *pos, *tmp;
+    HXC__LIST_FOREACH_SAFE(pos, tmp, &req->sends)
+    {
+        hxc__call *call = HXC__LIST_ENTRY(pos, hxc__call, rnode);
+        if (call->ex != NULL || (call->finished && call->paused)) {
+            hxc__call_cancel(call);
+            n++;
+        }
+    }
+    return n;
 }
 
 int hxc_client_close(hxc_client *c, hxc_client_closed_cb cb, void *ud)
@@ -591,14 +631,8 @@ void hxc_client_abort(hxc_client *c)
         return;
     hxc__pool_cancel_all(c->pool, HXC_ECANCELLED, "aborted");
     /* Streams paused by their consumer end now too: what they hold is dropped. */
-    while (!hxc__list_empty(&c->held)) {
-        hxc__call *call = HXC__LIST_ENTRY(c->held.next, hxc__call, node);
-        hxc__list_remove(&call->node);
-        call->paused = 0;
-        hxc__buf_reset(&call->resp->body);
-        hxc__response_fail(call->resp, HXC_ECANCELLED, "aborted");
-        hxc__list_insert_tail(&c->done, &call->node);
-    }
+    while (!hxc__list_empty(&c->held))
+        release_held(HXC__LIST_ENTRY(c->held.next, hxc__call, node), HXC_ECANCELLED, "aborted");
     hxc__defer_schedule(&c->r, &c->deliver);
     maybe_finish_close(c);
 }

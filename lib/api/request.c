@@ -75,6 +75,7 @@ int hxc_request_new(hxc_request **out, const char *method, const char *url)
     r->packed = block;
     r->packed_inline = 0;
     hxc__headers_init(&r->headers);
+    hxc__list_init(&r->sends);
     for (int i = 0; i < HXC_TIMEOUT__COUNT; i++)
         r->timeouts[i] = -1;
     r->max_body = UINT64_MAX;
@@ -95,6 +96,7 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
     *r = *src;
     r->refs = 1;
     r->call = NULL;
+    hxc__list_init(&r->sends);
     r->producer_paused = 0;
     hxc__headers_init(&r->headers);
     r->body = NULL;

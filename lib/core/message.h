@@ -15,6 +15,7 @@
 #include "hxc/response.h"
 #include "core/buf.h"
 #include "core/headers.h"
+#include "core/list.h"
 #include "core/url.h"
 
 /* The request's strings, in the order of hxc_request.lens. */
@@ -29,8 +30,9 @@ enum hxc__request_string {
 
 struct hxc_request {
     /* What its free and the response's delivery touch, first and together. */
-    char *packed; /* hxc_request_dup: all strings in one block, */
-    void *call;   /* a streamed upload's call while it runs (for resume) */
+    char *packed;   /* hxc_request_dup: all strings in one block, */
+    void *call;     /* a streamed upload's call while it runs (for resume) */
+    hxc__list sends; /* the API's calls of it not yet delivered (hxc_request_cancel) */
     void *user_data;
     unsigned refs;     /* the owner's and each send's (hxc_request_retain) */
     int packed_inline; /* ...allocated with the request itself */

@@ -27,6 +27,29 @@
 
 static void schedule_dispatch(hxc__pool *p) { hxc__defer_schedule(p->r, &p->dispatch); }
 
+/* An exchange leaves the queue for a connection (or one it opens), and comes
+ * back: counted per pool and per origin (the per-origin cap on requests in
+ * flight; pushed streams are the server's, not counted there). */
+static void activate(hxc__exchange *ex)
+{
+    ex->pool->nactive++;
+    if (!ex->pushed)
+        ex->o->nactive++;
+}
+
+static void deactivate(hxc__exchange *ex)
+{
+    ex->pool->nactive--;
+    if (!ex->pushed)
+        ex->o->nactive--;
+}
+
+/* Whether the origin's cap on requests in flight lets one more start. */
+static int origin_has_room(const hxc__pool *p, const hxc__origin *o)
+{
+    return p->cfg.max_per_origin == 0 || o->nactive < p->cfg.max_per_origin;
+}
+
 /* ---- exchange records: a small free list, so steady load does not malloc ---- */
 
 #define SPARE_MAX 1024 /* a thousand streams in flight finish in bursts */
@@ -540,6 +563,10 @@ static void dequeue(hxc__exchange *ex)
     p->nqueued--;
     if (hxc__list_empty(&ex->o->queue))
         hxc__list_remove(&ex->o->wait_node);
+    /* deadline_after_queue: the deadline starts now (once: a retry that
+     * queues again keeps it, as the deadline covers retries). */
+    if (ex->deadline == 0 && ex->timeouts[HXC_TIMEOUT_TOTAL] > 0)
+        ex->deadline = hxc__reactor_now(p->r) + ex->timeouts[HXC_TIMEOUT_TOTAL];
 }
 
 /* A connection of the origin that can take `ex` now, or NULL: the first with
@@ -592,7 +619,8 @@ static hxc__conn *ready_conn(hxc__pool *p, hxc__origin *o, const hxc__exchange *
 /* Starts `ex` (out of any queue) on `c` and re-files the connection. */
 static void run_on(hxc__pool *p, hxc__conn *c, hxc__exchange *ex)
 {
-    p->nactive++;
+    (void)p;
+    activate(ex);
     if (start_on(c, ex) == 0)
         hxc__pool_conn_update(c);
 }
@@ -606,12 +634,12 @@ static int handoff(hxc__conn *c)
     hxc__origin *o = c->o;
     if (p->cfg.exact_conns && o->nconns < p->cfg.exact_conns)
         return 0; /* exact mode opens its connections first (dispatch) */
-    while (!hxc__list_empty(&o->queue) && c->proto->capacity(c) > 0) {
+    while (!hxc__list_empty(&o->queue) && c->proto->capacity(c) > 0 && origin_has_room(p, o)) {
         hxc__exchange *ex = HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node);
         if (ex->fresh_only && c->requests > 0)
             return 0;
         dequeue(ex);
-        p->nactive++;
+        activate(ex);
         if (start_on(c, ex) != 0)
             return 1;
     }
@@ -631,6 +659,8 @@ static void dispatch_origin(hxc__pool *p, hxc__origin *o)
 {
     unsigned exact = p->cfg.exact_conns;
     while (!hxc__list_empty(&o->queue)) {
+        if (!origin_has_room(p, o))
+            return; /* its cap on requests in flight: wait for one to end */
         hxc__exchange *ex = HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node);
         hxc__conn *c = ready_conn(p, o, ex);
         if (c != NULL) {
@@ -655,7 +685,7 @@ static void dispatch_origin(hxc__pool *p, hxc__origin *o)
             hxc__pool_conn_close(old, 1);
         }
         dequeue(ex);
-        p->nactive++;
+        activate(ex);
         ex->state = X_CONNECTING; /* out of the queue, counted active */
         const char *detail;
         int rv = conn_open(p, o, ex, &detail);
@@ -725,13 +755,17 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     ex->head_cb = resp->req->on_headers != NULL;
     hxc__list_init(&ex->node);
     hxc__list_init(&ex->tnode);
-    if (timeouts[HXC_TIMEOUT_TOTAL] > 0)
+    /* With deadline_after_queue the total deadline starts when it leaves
+     * the queue (dequeue), not now. */
+    if (timeouts[HXC_TIMEOUT_TOTAL] > 0 && !p->cfg.deadline_after_queue)
         ex->deadline = ex->t_start + timeouts[HXC_TIMEOUT_TOTAL];
     p->stats.requests_started++;
     *out = ex; /* before it can start, or finish */
     /* Nothing waiting before it and a connection with room: start now rather
      * than on the next dispatch (HTTP/2's frames still leave once per turn). */
-    hxc__conn *c = hxc__list_empty(&o->queue) ? ready_conn(p, o, ex) : NULL;
+    hxc__conn *c = hxc__list_empty(&o->queue) && origin_has_room(p, o) ? ready_conn(p, o, ex) : NULL;
+    if (c != NULL && ex->deadline == 0 && timeouts[HXC_TIMEOUT_TOTAL] > 0)
+        ex->deadline = ex->t_start + timeouts[HXC_TIMEOUT_TOTAL];
     if (c != NULL) {
         run_on(p, c, ex);
         return 0;
@@ -876,7 +910,7 @@ void hxc__pool_retry(hxc__exchange *ex, int fresh)
 {
     hxc__pool *p = ex->pool;
     unlink_from_conn(ex);
-    p->nactive--;
+    deactivate(ex);
     ex->retries++;
     ex->fresh_only = fresh != 0;
     ex->got_bytes = ex->written = 0;
@@ -927,7 +961,7 @@ void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
     if (ex->state == X_QUEUED)
         dequeue(ex);
     else
-        p->nactive--;
+        deactivate(ex);
     if (ex->state != X_ACTIVE) /* it never started: it waited until now (else set at start) */
         r->timings.queued = now - ex->t_start;
     unlink_from_conn(ex);
@@ -939,6 +973,8 @@ void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
     if (err != 0)
         hxc__response_fail(r, err, detail);
     p->stats.requests_completed++;
+    if (p->cfg.max_per_origin && !hxc__list_empty(&ex->o->queue))
+        schedule_dispatch(p); /* its origin's cap may let a queued one start */
     void *arg = ex->arg;
     exchange_free(p, ex);
     p->cfg.done(r, arg);

@@ -27,6 +27,8 @@ typedef struct hxc__pool_config {
     unsigned max_connections;
     unsigned max_per_host;
     unsigned max_idle;
+    unsigned max_per_origin;  /* requests in flight per origin, HTTP/2 streams too (0: no cap) */
+    int deadline_after_queue; /* the total deadline starts when an exchange leaves the queue */
     double keepalive_expiry;
     hxc__h1_limits h1_limits;
     const char *user_agent; /* borrowed from the client; may be NULL */

@@ -144,6 +144,7 @@ struct hxc__origin {
     hxc__list conns;
     unsigned nconns;
     unsigned negotiating;
+    unsigned nactive; /* its exchanges out of the queue (pushes not counted) */
 };
 
 #define HXC__POOL_BUCKETS 256
