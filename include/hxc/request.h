@@ -26,7 +26,8 @@ enum hxc_timeout {
     HXC_TIMEOUT_CONNECT = 0, /**< DNS + TCP connect + TLS handshake of a new connection */
     HXC_TIMEOUT_READ,        /**< longest wait for any response byte */
     HXC_TIMEOUT_WRITE,       /**< longest wait for the socket to take request bytes */
-    HXC_TIMEOUT_POOL,        /**< longest wait in the queue for a connection */
+    HXC_TIMEOUT_POOL,        /**< longest wait in the queue for a connection (or for a
+                                  file descriptor, when the process has none left) */
     HXC_TIMEOUT_TOTAL,       /**< deadline of the whole exchange, retries included */
     HXC_TIMEOUT__COUNT
 };

@@ -53,6 +53,7 @@ static int origin_has_room(const hxc__pool *p, const hxc__origin *o)
 /* ---- exchange records: a small free list, so steady load does not malloc ---- */
 
 #define SPARE_MAX 1024 /* a thousand streams in flight finish in bursts */
+#define FD_RETRY  0.1  /* out of descriptors: seconds before more connections try */
 
 static hxc__exchange *exchange_new(hxc__pool *p)
 {
@@ -299,6 +300,8 @@ void hxc__pool_phase(hxc__exchange *ex, enum phase ph)
 /* ---- connections ------------------------------------------------------ */
 
 static void conn_on_connected(void *ud, int err, const char *detail);
+static void fd_starved(hxc__pool *p);
+static void wait_for_fd(hxc__exchange *ex);
 static void conn_on_read(void *ud, const uint8_t *data, size_t len)
 {
     hxc__conn *c = ud;
@@ -464,6 +467,13 @@ static void conn_on_connected(void *ud, int err, const char *detail)
     c->bound = NULL;
     if (ex)
         ex->c = NULL;
+    if (err == HXC__ENOFD) {
+        hxc__pool_conn_close(c, 0);
+        fd_starved(p);
+        if (ex != NULL)
+            wait_for_fd(ex);
+        return;
+    }
     if (err != 0) {
         char buf[400];
         snprintf(buf, sizeof(buf), "%s", detail ? detail : "");
@@ -677,7 +687,9 @@ static void dispatch_origin(hxc__pool *p, hxc__origin *o)
             if (o->nconns >= per_host_limit(p))
                 return;
         }
-        if (p->nconns >= p->cfg.max_connections) {
+        if (p->nconns >= p->cfg.max_connections || (p->fd_starved && p->nconns >= p->fd_cap)) {
+            if (p->fd_starved && !hxc__timer_armed(&p->fd_timer))
+                hxc__timer_start(&p->fd_timer, FD_RETRY);
             if (hxc__list_empty(&p->idle_lru))
                 return;
             /* Make room: the least recently used idle connection goes. */
@@ -786,6 +798,50 @@ static void unlink_from_conn(hxc__exchange *ex)
         c->nexchanges--;
     }
     ex->c = NULL;
+}
+
+/* ---- running out of file descriptors ------------------------------------ */
+
+/* No socket could be made: the process is out of descriptors. Connections
+ * stop opening at today's count (an idle one is closed to make room, as at
+ * max_connections) and requests wait in the queue as for a pool slot, failing
+ * only at the pool timeout; every so often an attempt is made again, since
+ * descriptors the program holds elsewhere may have been closed. */
+/* Lets a few more connections try (half as many again as the cap, so that
+ * descriptors freed elsewhere are found without a burst of failing sockets
+ * each time), until the cap reaches max_connections. */
+static void fd_timer_cb(hxc__timer *t, void *arg)
+{
+    (void)t;
+    hxc__pool *p = arg;
+    p->fd_cap += p->fd_cap / 2 + 1;
+    if (p->fd_cap >= p->cfg.max_connections)
+        p->fd_starved = 0;
+    else if (p->nqueued > 0)
+        hxc__timer_start(&p->fd_timer, FD_RETRY);
+    schedule_dispatch(p);
+}
+
+static void fd_starved(hxc__pool *p)
+{
+    p->fd_starved = 1;
+    p->fd_cap = p->nconns;
+    if (!hxc__timer_armed(&p->fd_timer))
+        hxc__timer_start(&p->fd_timer, FD_RETRY);
+}
+
+/* Back to the head of its queue; its pool timeout counts from when it first
+ * waited for a descriptor (so retrying does not restart it). */
+static void wait_for_fd(hxc__exchange *ex)
+{
+    double now = hxc__reactor_now(ex->pool->r);
+    if (ex->fd_wait_since == 0)
+        ex->fd_wait_since = now;
+    unlink_from_conn(ex);
+    deactivate(ex);
+    enqueue(ex, 1);
+    ex->phase_since = ex->fd_wait_since;
+    arm(ex, now);
 }
 
 hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, int32_t id)
@@ -1045,6 +1101,7 @@ int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg)
     hxc__list_init(&p->waiting);
     hxc__list_init(&p->idle_lru);
     hxc__defer_init(&p->dispatch, dispatch_cb, p);
+    hxc__timer_init(r, &p->fd_timer, fd_timer_cb, p);
     hxc__recycler_init(&p->recycler);
     *out = p;
     return 0;
@@ -1073,6 +1130,7 @@ void hxc__pool_free(hxc__pool *p)
     }
     for (unsigned i = 0; i < p->ntq; i++)
         hxc__timer_stop(&p->tq[i].timer);
+    hxc__timer_stop(&p->fd_timer);
     hxc__recycler_drain(&p->recycler); /* every session is gone: nothing is out */
     hxc__free(p);
 }

@@ -60,6 +60,7 @@ struct hxc__exchange {
     hxc__origin *o;
     int32_t stream_id; /* HTTP/2 */
     int retries;
+    double fd_wait_since; /* waiting for a file descriptor since (0: not) */
     uint8_t written;
     uint8_t fresh_only;
     uint8_t pushed;    /* a server push: never retried */
@@ -174,6 +175,12 @@ struct hxc__pool {
     hxc__tqueue tq[HXC__TQUEUES];
     unsigned ntq;
     unsigned nspare;
+    /* Out of file descriptors: no connection opens while `fd_starved` (the
+     * pool waits for one of its own to close, or closes an idle one), until
+     * `fd_timer` lets it try again. */
+    int fd_starved;
+    unsigned fd_cap; /* connections open when a socket last failed */
+    hxc__timer fd_timer;
 };
 
 extern const hxc__conn_proto hxc__conn_h1;

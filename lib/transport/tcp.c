@@ -359,6 +359,12 @@ static void start_connect(hxc__transport *t)
         struct evutil_addrinfo *ai = t->next_addr;
         t->next_addr = ai->ai_next;
         int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+            /* Out of descriptors: no other address will do better. */
+            t->state = ST_CONNECTING;
+            fail(t, HXC__ENOFD, strerror(errno));
+            return;
+        }
         if (fd < 0) {
             t->last_connect_errno = errno;
             continue;

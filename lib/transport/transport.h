@@ -22,6 +22,11 @@
 typedef struct hxc__transport hxc__transport;
 typedef struct hxc__tls_ctx hxc__tls_ctx;
 
+/* on_connected's error when no socket could be made for want of file
+ * descriptors (EMFILE, ENFILE): not the peer's fault, and it passes as
+ * descriptors are closed. Internal: never reaches the user. */
+#define HXC__ENOFD (-1000)
+
 typedef struct hxc__transport_handler {
     /** Connected (and TLS handshake done) when err == 0; else failed, and closed. */
     void (*on_connected)(void *ud, int err, const char *detail);
