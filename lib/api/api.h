@@ -7,6 +7,7 @@
 #define HXC_API_H
 
 #include "hxc/client.h"
+#include "core/cache.h"
 #include "core/list.h"
 #include "core/message.h"
 #include "pool/pool.h"
@@ -29,9 +30,8 @@ struct hxc_client {
     hxc__list progress; /* streamed responses with something to deliver */
     hxc__list held;     /* finished streamed responses, paused by their consumer */
     hxc__list uploads;  /* streamed uploads whose producer is to be called */
-    hxc__call *spare;   /* freed calls kept for reuse */
+    hxc__cache spare;   /* freed calls kept for reuse */
     struct hxc__response_cache *responses;
-    unsigned nspare;
     hxc__defer deliver;
     hxc__defer close_task;
     int closing;
@@ -78,8 +78,7 @@ struct hxc__call {
 typedef struct hxc__response_cache {
     unsigned refs; /* the client's, and one per response made from it */
     int closed;
-    struct hxc_response *spare; /* threaded through `req` */
-    unsigned nspare;
+    hxc__cache spare; /* released responses */
     /* Head and body storage of released responses, last in first out: a
      * response takes one when its head starts to arrive (see
      * hxc__response_head_start), so what it writes was in use a moment ago. */

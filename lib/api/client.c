@@ -41,27 +41,20 @@ void hxc_client_config_init(hxc_client_config *cfg)
 
 static int valid_time(double s) { return s >= 0 && s < 1e9; }
 
-/* Call records come from a small free list: steady load does not malloc them. */
+/* Call records are kept for reuse: steady load does not malloc them. */
 static hxc__call *call_new(hxc_client *c)
 {
-    hxc__call *call = c->spare;
+    hxc__call *call = hxc__cache_take(&c->spare);
     if (call == NULL)
         return hxc__calloc_lines(sizeof(*call));
-    c->spare = call->ud;
-    c->nspare--;
     memset(call, 0, sizeof(*call));
     return call;
 }
 
 static void call_free(hxc_client *c, hxc__call *call)
 {
-    if (c->nspare >= 1024) { /* as many as a thousand streams in flight finish together */
+    if (!hxc__cache_keep(&c->spare, call))
         hxc__free_lines(call);
-        return;
-    }
-    call->ud = c->spare; /* threaded through `ud` */
-    c->spare = call;
-    c->nspare++;
 }
 
 static void maybe_finish_close(hxc_client *c);
@@ -326,11 +319,9 @@ static void close_task_cb(hxc__defer *d, void *arg)
         c->in_callback++;
         c->close_cb(c, c->close_ud);
     }
-    while (c->spare != NULL) {
-        hxc__call *call = c->spare;
-        c->spare = call->ud;
+    hxc__call *call;
+    while ((call = hxc__cache_take(&c->spare)) != NULL)
         hxc__free_lines(call);
-    }
     hxc__response_cache_close(c->responses);
     hxc__free(c->ca_file);
     hxc__free(c->ca_path);
@@ -383,6 +374,7 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     if (c == NULL)
         return HXC_ENOMEM;
     c->cfg = *cfg;
+    hxc__cache_init(&c->spare, HXC__CACHE_MAX);
     int rv = HXC_ENOMEM;
     if ((cfg->ca_file && !(c->ca_file = hxc__strdup(cfg->ca_file))) ||
         (cfg->ca_path && !(c->ca_path = hxc__strdup(cfg->ca_path))))

@@ -10,16 +10,18 @@
 #include "core/message.h"
 #include "api/api.h"
 
-/* At most this many released responses are kept, and HXC__RESPONSE_STORES
- * sets of their head and body storage, each buffer up to: */
-#define CACHE_MAX  1024
+/* Released responses are kept (up to HXC__CACHE_MAX), and
+ * HXC__RESPONSE_STORES sets of their head and body storage, each buffer up
+ * to: */
 #define KEEP_BYTES (16u << 10)
 
 hxc__response_cache *hxc__response_cache_new(void)
 {
     hxc__response_cache *rc = hxc__calloc(1, sizeof(*rc));
-    if (rc)
+    if (rc) {
         rc->refs = 1;
+        hxc__cache_init(&rc->spare, HXC__CACHE_MAX);
+    }
     return rc;
 }
 
@@ -34,12 +36,9 @@ static void destroy(struct hxc_response *r)
 
 static void cache_drain(hxc__response_cache *rc)
 {
-    while (rc->spare != NULL) {
-        struct hxc_response *r = rc->spare;
-        rc->spare = (struct hxc_response *)r->req;
+    struct hxc_response *r;
+    while ((r = hxc__cache_take(&rc->spare)) != NULL)
         destroy(r);
-    }
-    rc->nspare = 0;
     while (rc->nstores > 0) {
         rc->nstores--;
         hxc__headers_free(&rc->stores[rc->nstores].headers);
@@ -66,11 +65,8 @@ void hxc__response_cache_close(hxc__response_cache *rc)
 
 struct hxc_response *hxc__response_new(struct hxc_request *req, hxc__response_cache *rc)
 {
-    struct hxc_response *r;
-    if (rc != NULL && rc->spare != NULL) {
-        r = rc->spare;
-        rc->spare = (struct hxc_response *)r->req;
-        rc->nspare--;
+    struct hxc_response *r = rc != NULL ? hxc__cache_take(&rc->spare) : NULL;
+    if (r != NULL) {
         /* A response kept here never used its trailers or upload fields
          * (`extras`: it would have been freed), so they are still as
          * initialised, and its release cleared `reason` and `detail`: only
@@ -141,7 +137,7 @@ void hxc_response_release(hxc_response *r)
         destroy(r);
         return;
     }
-    if (rc->closed || rc->nspare >= CACHE_MAX || r->body.cap > KEEP_BYTES ||
+    if (rc->closed || !hxc__cache_enabled() || r->body.cap > KEEP_BYTES ||
         r->headers.bytes.cap > KEEP_BYTES ||
         (r->extras && (r->trailers.cap > 0 || r->trailers.bytes.cap > 0 || r->up.cap > 0))) {
         destroy(r);
@@ -159,9 +155,8 @@ void hxc_response_release(hxc_response *r)
             hxc__headers_free(&r->headers);
             hxc__buf_free(&r->body);
         }
-        r->req = (struct hxc_request *)rc->spare;
-        rc->spare = r;
-        rc->nspare++;
+        if (!hxc__cache_keep(&rc->spare, r))
+            destroy(r);
     }
     cache_unref(rc);
 }

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/cache.h"
 #include "core/mem.h"
 #include "core/recycle.h"
 
@@ -38,7 +39,9 @@ void *hxc__recycler_alloc(hxc__recycler *rc, size_t n)
 {
     size_t c = class_of(n ? n : 1);
     header *h;
-    if (c <= HXC__RECYCLE_CLASSES) {
+    /* Under sanitizers every block is its exact size and really freed, so a
+     * write past its end or a use after free is seen (core/cache.h). */
+    if (c <= HXC__RECYCLE_CLASSES && hxc__cache_enabled()) {
         if (rc->free[c] != NULL) {
             h = rc->free[c];
             rc->free[c] = h->next;
@@ -78,7 +81,7 @@ void hxc__recycler_free(hxc__recycler *rc, void *p)
     header *h = (header *)p - 1;
     size_t n = h->size;
     size_t c = n / CLASS_BYTES;
-    if (n % CLASS_BYTES == 0 && c >= 1 && c <= HXC__RECYCLE_CLASSES &&
+    if (hxc__cache_enabled() && n % CLASS_BYTES == 0 && c >= 1 && c <= HXC__RECYCLE_CLASSES &&
         rc->count[c] < MAX_PER_CLASS && rc->cached + n <= MAX_CACHED) {
         h->next = rc->free[c];
         rc->free[c] = h;

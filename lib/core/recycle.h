@@ -9,6 +9,7 @@
  * front of the allocator keeps them instead. It is not an allocator: blocks
  * come from hxc's allocator hooks and go back to them when the cache is full
  * or drained. One recycler serves one client (one thread), never shared.
+ * Under sanitizers it keeps nothing and rounds nothing up (core/cache.h).
  */
 #ifndef HXC_CORE_RECYCLE_H
 #define HXC_CORE_RECYCLE_H

@@ -25,6 +25,8 @@
 #include "core/mem.h"
 #include "pool/pool_int.h"
 
+#define FD_RETRY 0.1 /* out of descriptors: seconds before more connections try */
+
 static void schedule_dispatch(hxc__pool *p) { hxc__defer_schedule(p->r, &p->dispatch); }
 
 /* An exchange leaves the queue for a connection (or one it opens), and comes
@@ -50,18 +52,13 @@ static int origin_has_room(const hxc__pool *p, const hxc__origin *o)
     return p->cfg.max_per_origin == 0 || o->nactive < p->cfg.max_per_origin;
 }
 
-/* ---- exchange records: a small free list, so steady load does not malloc ---- */
-
-#define SPARE_MAX 1024 /* a thousand streams in flight finish in bursts */
-#define FD_RETRY  0.1  /* out of descriptors: seconds before more connections try */
+/* ---- exchange records: kept for reuse, so steady load does not malloc ---- */
 
 static hxc__exchange *exchange_new(hxc__pool *p)
 {
-    hxc__exchange *ex = p->spare;
+    hxc__exchange *ex = hxc__cache_take(&p->spare);
     if (ex == NULL)
         return hxc__calloc_lines(sizeof(*ex));
-    p->spare = ex->arg; /* the free list is threaded through `arg` */
-    p->nspare--;
     /* All but the timer, which is stopped and still set up for this record. */
     memset(ex, 0, offsetof(hxc__exchange, timer));
     return ex;
@@ -69,13 +66,8 @@ static hxc__exchange *exchange_new(hxc__pool *p)
 
 static void exchange_free(hxc__pool *p, hxc__exchange *ex)
 {
-    if (p->nspare >= SPARE_MAX) {
+    if (!hxc__cache_keep(&p->spare, ex))
         hxc__free_lines(ex);
-        return;
-    }
-    ex->arg = p->spare;
-    p->spare = ex;
-    p->nspare++;
 }
 
 /* ---- origins ---------------------------------------------------------- */
@@ -1102,6 +1094,7 @@ int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg)
     hxc__list_init(&p->idle_lru);
     hxc__defer_init(&p->dispatch, dispatch_cb, p);
     hxc__timer_init(r, &p->fd_timer, fd_timer_cb, p);
+    hxc__cache_init(&p->spare, HXC__CACHE_MAX);
     hxc__recycler_init(&p->recycler);
     *out = p;
     return 0;
@@ -1123,11 +1116,9 @@ void hxc__pool_free(hxc__pool *p)
         }
     }
     hxc__defer_cancel(&p->dispatch);
-    while (p->spare != NULL) {
-        hxc__exchange *ex = p->spare;
-        p->spare = ex->arg;
+    hxc__exchange *ex;
+    while ((ex = hxc__cache_take(&p->spare)) != NULL)
         hxc__free_lines(ex);
-    }
     for (unsigned i = 0; i < p->ntq; i++)
         hxc__timer_stop(&p->tq[i].timer);
     hxc__timer_stop(&p->fd_timer);

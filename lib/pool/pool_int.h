@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "core/cache.h"
 #include "core/list.h"
 #include "core/recycle.h"
 #include "pool/pool.h"
@@ -170,11 +171,10 @@ struct hxc__pool {
     unsigned nconns, nidle, nqueued, nactive;
     uint64_t next_conn_id;
     hxc_client_stats stats;
-    hxc__exchange *spare;   /* freed exchanges kept for reuse (no malloc per request) */
+    hxc__cache spare;       /* freed exchanges kept for reuse (no malloc per request) */
     hxc__recycler recycler; /* nghttp2's per-stream memory, for every session of the pool */
     hxc__tqueue tq[HXC__TQUEUES];
     unsigned ntq;
-    unsigned nspare;
     /* Out of file descriptors: no connection opens while `fd_starved` (the
      * pool waits for one of its own to close, or closes an idle one), until
      * `fd_timer` lets it try again. */

@@ -14,6 +14,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "core/cache.h"
 #include "core/internal.h"
 #include "core/mem.h"
 #include "core/recycle.h"
@@ -47,8 +48,7 @@ _Static_assert(offsetof(stream, detail) <= 64, "a stream's hot fields fit one ca
 struct hxc__h2 {
     nghttp2_session *s;
     stream *streams; /* all our stream records: freed with the session */
-    stream *spare;   /* freed records kept for reuse */
-    unsigned nspare;
+    hxc__cache spare; /* freed records kept for reuse */
     const hxc__h2_events *ev;
     void *ud;
     hxc__h2_limits lim;
@@ -93,11 +93,9 @@ static void *h2_realloc(void *p, size_t n, void *ud)
 
 static stream *stream_new(hxc__h2 *h)
 {
-    stream *st = h->spare;
+    stream *st = hxc__cache_take(&h->spare);
     if (st == NULL)
         return hxc__calloc_lines(sizeof(*st));
-    h->spare = st->next;
-    h->nspare--;
     /* `promise` is left as it is: only a pushed stream uses it, and frees it
      * (so a recycled record finds it empty) without touching its line. */
     memset(st, 0, offsetof(stream, promise));
@@ -110,13 +108,8 @@ static void stream_free(hxc__h2 *h, stream *st)
         h->last_id = 0, h->last = NULL;
     if (st->pushed)
         hxc__headers_free(&st->promise);
-    if (h->nspare >= 1024) { /* never more than the session's peak of streams */
+    if (!hxc__cache_keep(&h->spare, st))
         hxc__free_lines(st);
-        return;
-    }
-    st->next = h->spare;
-    h->spare = st;
-    h->nspare++;
 }
 
 static void link_stream(hxc__h2 *h, stream *st)
@@ -480,6 +473,7 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
     h->ev = ev;
     h->ud = ud;
     h->lim = *lim;
+    hxc__cache_init(&h->spare, HXC__CACHE_MAX);
     h->max_header_bytes = lim->max_header_bytes ? lim->max_header_bytes : SIZE_MAX;
     h->max_headers = lim->max_headers ? lim->max_headers : UINT_MAX;
     h->stream_ack_at = lim->stream_window / 4 > 0 ? lim->stream_window / 4 : 1;
@@ -548,11 +542,9 @@ void hxc__h2_free(hxc__h2 *h)
         return;
     hxc__h2_fail_all(h, 0, NULL);
     nghttp2_session_del(h->s);
-    while (h->spare != NULL) {
-        stream *st = h->spare;
-        h->spare = st->next;
+    stream *st;
+    while ((st = hxc__cache_take(&h->spare)) != NULL)
         hxc__free_lines(st);
-    }
     hxc__free(h);
 }
 
