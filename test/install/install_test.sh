@@ -1,18 +1,33 @@
 #!/bin/sh
-# Installs the build into a scratch prefix, then builds a program against
-# it twice: with pkg-config (hxc.pc) and with CMake's find_package(hxc).
+# Installs the build into a scratch prefix, checks that the library depends
+# only on what it uses, then builds a program against it twice: with
+# pkg-config (hxc.pc) and with CMake's find_package(hxc).
 # Usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -eu
 BUILD=$1 SRC=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
 cmake --install "$BUILD" --prefix "$T/prefix" > "$T/install.log"
 PC=$(find "$T/prefix" -name hxc.pc | head -n 1)
-[ -n "$PC" ] || { echo "hxc.pc not installed"; exit 1; }
+[ -n "$PC" ] || fail "hxc.pc not installed"
 LIBDIR=$(dirname "$(dirname "$PC")")
-test -f "$T/prefix/include/hxc/hxc.h" && test -f "$T/prefix/include/hxc/version.h"
-test -e "$LIBDIR/libhxc.so" && test -f "$LIBDIR/libhxc.a"
-readelf -d "$LIBDIR/libhxc.so" | grep -q 'SONAME.*libhxc.so.0'
+test -f "$T/prefix/include/hxc/hxc.h" || fail "hxc.h not installed"
+test -f "$T/prefix/include/hxc/version.h" || fail "version.h not installed"
+test -e "$LIBDIR/libhxc.so" && test -f "$LIBDIR/libhxc.a" || fail "libraries not installed"
+readelf -d "$LIBDIR/libhxc.so" | grep -q 'SONAME.*libhxc.so.0' || fail "SONAME"
+
+# zlib and bufferevent_openssl are the test server's, not the library's: a
+# consumer (static ones included) must not be asked for them.
+if grep -Eq 'zlib|ZLIB|libevent_openssl' "$PC" "$LIBDIR/cmake/hxc/"*.cmake; then
+    fail "hxc.pc or the CMake package names zlib or libevent_openssl"
+fi
+if readelf -d "$LIBDIR/libhxc.so" | grep -Eq 'NEEDED.*(libz\.|libevent_openssl|libevent-)'; then
+    fail "libhxc.so needs zlib or libevent_openssl"
+fi
+if nm -D --undefined-only "$LIBDIR/libhxc.so" | grep -Eq ' (bufferevent_|deflate|inflate)'; then
+    fail "libhxc.so calls bufferevent_openssl or zlib"
+fi
 
 # pkg-config
 PKG_CONFIG_PATH=$(dirname "$PC") cc -std=c11 -Wall -Werror "$SRC/docs/examples/get_future.c" \
