@@ -1,10 +1,11 @@
 #!/bin/sh
 # Installs the build into a scratch prefix, checks that the library depends
-# only on what it uses, then builds a program against it twice: with
-# pkg-config (hxc.pc) and with CMake's find_package(hxc).
-# Usage: install_test.sh BUILD_DIR SOURCE_DIR
+# only on what it uses, builds a program against it twice: with pkg-config
+# (hxc.pc) and with CMake's find_package(hxc); then moves the prefix and runs
+# the installed hxc and hxc-load from there, with no LD_LIBRARY_PATH.
+# Usage: install_test.sh BUILD_DIR SOURCE_DIR [PROGRAMS (1: hxc and hxc-load are installed)]
 set -eu
-BUILD=$1 SRC=$2
+BUILD=$1 SRC=$2 PROGRAMS=${3:-0}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -54,4 +55,22 @@ LD_LIBRARY_PATH=$LIBDIR "$T/projb/consumer" http://127.0.0.1:1/ 2> "$T/err" || t
 grep -q 'HXC_ECONNECT' "$T/err"
 "$T/projb/consumer_static" http://127.0.0.1:1/ 2> "$T/err" || true
 grep -q 'HXC_ECONNECT' "$T/err"
+
+# The installed programs find libhxc through their RUNPATH ($ORIGIN/../lib),
+# wherever the prefix is: moved here, with no LD_LIBRARY_PATH.
+[ "$PROGRAMS" = 1 ] || { echo "1 passed, 0 failed"; exit 0; }
+mv "$T/prefix" "$T/moved"
+BIN=$T/moved/bin
+LIBDIR=$T/moved${LIBDIR#"$T/prefix"}
+unset LD_LIBRARY_PATH
+for p in hxc hxc-load; do
+    readelf -d "$BIN/$p" | grep -q 'RUNPATH.*\$ORIGIN/' || fail "$p has no relative RUNPATH"
+    got=$(ldd "$BIN/$p" | sed -n 's/.*libhxc\.so\.0 => \([^ ]*\) .*/\1/p')
+    [ -n "$got" ] && [ "$(readlink -f "$got")" = "$(readlink -f "$LIBDIR/libhxc.so.0")" ] ||
+        fail "$p does not load the moved libhxc (${got:-not found})"
+done
+"$BIN/hxc" --version | grep -q "^hxc [0-9]" || fail "hxc --version from the moved prefix"
+"$BIN/hxc" http://127.0.0.1:1/ 2> "$T/err" && fail "hxc reached port 1"
+grep -q 'HXC_ECONNECT' "$T/err" || fail "hxc from the moved prefix: $(cat "$T/err")"
+"$BIN/hxc-load" --help | grep -q '^usage: hxc-load' || fail "hxc-load --help from the moved prefix"
 echo "1 passed, 0 failed"
