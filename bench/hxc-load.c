@@ -845,11 +845,10 @@ int main(int argc, char **argv)
     if (o.t > o.c)
         o.t = o.c;
     for (int i = 0; i < o.nurls; i++) { /* every URI is checked before anything is sent */
-        hxc_request *req = NULL;
-        int rv = hxc_request_new(&req, "GET", o.urls[i]);
-        hxc_request_free(req);
+        const char *why;
+        int rv = hxc_url_check(o.urls[i], &why);
         if (rv != 0) {
-            fprintf(stderr, "hxc-load: %s: %s\n", o.urls[i], hxc_strerror(rv));
+            fprintf(stderr, "hxc-load: %s: %s: %s\n", o.urls[i], hxc_error_name(rv), why);
             free_options(&o);
             return 2;
         }

@@ -491,10 +491,12 @@ int main(int argc, char **argv)
         goto out;
     }
     for (int i = 0; i < c.nurls; i++) {
-        err = hxc_request_new(&c.templates[i], c.method, c.urls[i]);
+        const char *why; /* the URL checked first: it says why it is refused */
+        err = hxc_url_check(c.urls[i], &why);
+        if (err == 0 && (err = hxc_request_new(&c.templates[i], c.method, c.urls[i])) != 0)
+            why = hxc_strerror(err);
         if (err) {
-            fprintf(stderr, "hxc: %s: %s: %s\n", c.urls[i], hxc_error_name(err),
-                    hxc_strerror(err));
+            fprintf(stderr, "hxc: %s: %s: %s\n", c.urls[i], hxc_error_name(err), why);
             goto out;
         }
         for (int k = 0; k < c.nheaders; k++) {

@@ -39,9 +39,23 @@ typedef int (*hxc_push_promise_cb)(hxc_client *client, const hxc_request *promis
  * Client settings. Initialise with hxc_client_config_init(), then set the
  * fields you need: new fields are added at the end, with defaults, so old
  * code keeps working. Times are seconds; a timeout of 0 means "none".
+ *
+ * `struct_size` tells the library which version of this struct the caller was
+ * compiled with (hxc_client_config_init() sets it to the caller's sizeof), and
+ * hxc_client_open() and hxc_run() read the config by this rule (that of
+ * Linux's copy_struct_from_user):
+ * - 0, or too small to hold `struct_size` itself: HXC_EINVAL (the config was
+ *   not initialised with hxc_client_config_init());
+ * - up to the library's own size (a caller built against this version or an
+ *   older one): that many bytes are read, and the fields the caller's struct
+ *   does not have keep their defaults;
+ * - larger (a caller built against a newer version): accepted only if every
+ *   byte past the fields this library knows is 0, that is if the newer fields
+ *   are left unset, else HXC_EINVAL rather than a setting silently ignored.
+ *   Over 4096 bytes, HXC_EINVAL: no config is that large.
  */
 typedef struct hxc_client_config {
-    size_t struct_size; /**< set by hxc_client_config_init() */
+    size_t struct_size; /**< set by hxc_client_config_init(): never by hand */
 
     /* Protocols */
     int http2;                 /**< offer h2 by ALPN on https (default 0, as HTTPX) */
@@ -111,8 +125,23 @@ typedef struct hxc_client_config {
                                          the queue, not when it is sent (default 0) */
 } hxc_client_config;
 
-/** Fills `cfg` with the defaults listed above. */
-HXC_EXTERN void hxc_client_config_init(hxc_client_config *cfg);
+/**
+ * What hxc_client_config_init() calls, with the size of the struct the caller
+ * was compiled with: writes the defaults into the first `size` bytes of
+ * `cfg` (zeros past the fields this library knows: a newer caller's fields
+ * are left unset) and never beyond, and sets struct_size to `size`. Does
+ * nothing if `cfg` is NULL or `size` cannot hold struct_size.
+ */
+HXC_EXTERN void hxc_client_config_init_size(hxc_client_config *cfg, size_t size);
+
+/**
+ * Fills `cfg` with the defaults listed above. Inline, so that struct_size is
+ * the size this program was compiled with, whatever the library's version.
+ */
+static inline void hxc_client_config_init(hxc_client_config *cfg)
+{
+    hxc_client_config_init_size(cfg, sizeof(*cfg));
+}
 
 /**
  * Opens a client on `base` (which the caller owns and must outlive the

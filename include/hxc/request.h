@@ -38,9 +38,18 @@ enum hxc_timeout {
  * On success stores a new request in *out and returns 0. Errors:
  * HXC_EINVAL (bad method, NULL), HXC_EBADURL (unparsable, no host, control
  * bytes), HXC_EUNSUPPORTED_SCHEME (not http/https), HXC_ENOMEM. On error *out
- * is untouched.
+ * is untouched. hxc_url_check() says why a URL is refused.
  */
 HXC_EXTERN int hxc_request_new(hxc_request **out, const char *method, const char *url);
+/**
+ * Checks `url` as hxc_request_new() does, without making a request, and
+ * says why it is refused: returns 0 if hxc_request_new() would accept it,
+ * else the same error (HXC_EBADURL, HXC_EUNSUPPORTED_SCHEME, HXC_EINVAL for
+ * NULL, HXC_ENOMEM) with *detail set to a static string such as "URL has no
+ * host" or "bad port". *detail is NULL when the URL is accepted; `detail`
+ * itself may be NULL.
+ */
+HXC_EXTERN int hxc_url_check(const char *url, const char **detail);
 /**
  * A copy of `src` (method, URL, headers, body, options and callbacks) without
  * parsing anything again: the cheap way to send the same request many times

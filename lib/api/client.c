@@ -14,10 +14,18 @@
 #include "core/mem.h"
 #include "api/api.h"
 
-void hxc_client_config_init(hxc_client_config *cfg)
+/* The smallest and largest struct_size a config can have (client.h). */
+#define CONFIG_SIZE_MIN (offsetof(hxc_client_config, struct_size) + sizeof(size_t))
+#define CONFIG_SIZE_MAX 4096
+/* A newer caller's fields must not hide in padding at the end of ours, where
+ * the zero-tail check would not see them: the last field ends the struct.
+ * (When adding a field at the end, name it here.) */
+_Static_assert(offsetof(hxc_client_config, push_user_data) + sizeof(void *) ==
+                   sizeof(hxc_client_config),
+               "hxc_client_config must end with its last field");
+
+static void config_defaults(hxc_client_config *cfg)
 {
-    if (cfg == NULL)
-        return;
     memset(cfg, 0, sizeof(*cfg));
     cfg->struct_size = sizeof(*cfg);
     cfg->connect_timeout = 10;
@@ -37,6 +45,37 @@ void hxc_client_config_init(hxc_client_config *cfg)
     cfg->http2_max_concurrent_streams = 100;
     cfg->http2_stream_window = 4u << 20;
     cfg->http2_connection_window = 16u << 20;
+}
+
+void hxc_client_config_init_size(hxc_client_config *cfg, size_t size)
+{
+    if (cfg == NULL || size < CONFIG_SIZE_MIN)
+        return;
+    hxc_client_config defaults;
+    config_defaults(&defaults);
+    if (size > sizeof(defaults))
+        memset((char *)cfg + sizeof(defaults), 0, size - sizeof(defaults));
+    memcpy(cfg, &defaults, size < sizeof(defaults) ? size : sizeof(defaults));
+    cfg->struct_size = size;
+}
+
+/* The caller's config as this version reads it (the rule in client.h): only
+ * the bytes its struct has, over the defaults. */
+static int config_from_caller(hxc_client_config *cfg, const hxc_client_config *user)
+{
+    config_defaults(cfg);
+    if (user == NULL)
+        return 0;
+    size_t size = user->struct_size;
+    if (size < CONFIG_SIZE_MIN || size > CONFIG_SIZE_MAX)
+        return HXC_EINVAL;
+    const unsigned char *bytes = (const unsigned char *)user;
+    for (size_t i = sizeof(*cfg); i < size; i++)
+        if (bytes[i] != 0)
+            return HXC_EINVAL; /* a newer setting we cannot honour */
+    memcpy(cfg, user, size < sizeof(*cfg) ? size : sizeof(*cfg));
+    cfg->struct_size = sizeof(*cfg);
+    return 0;
 }
 
 static int valid_time(double s) { return s >= 0 && s < 1e9; }
@@ -355,15 +394,12 @@ static int tls_get(void *arg, hxc__tls_ctx **out, const char **detail)
     return 0;
 }
 
-int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_config *cfg)
+int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_config *user)
 {
-    hxc_client_config defaults;
-    if (out == NULL || base == NULL)
+    hxc_client_config copy;
+    if (out == NULL || base == NULL || config_from_caller(&copy, user) != 0)
         return HXC_EINVAL;
-    if (cfg == NULL) {
-        hxc_client_config_init(&defaults);
-        cfg = &defaults;
-    }
+    const hxc_client_config *cfg = &copy;
     if (!valid_time(cfg->connect_timeout) || !valid_time(cfg->read_timeout) ||
         !valid_time(cfg->write_timeout) || !valid_time(cfg->pool_timeout) ||
         !valid_time(cfg->total_timeout) || !valid_time(cfg->keepalive_expiry) ||

@@ -83,6 +83,21 @@ int hxc_request_new(hxc_request **out, const char *method, const char *url)
     return 0;
 }
 
+int hxc_url_check(const char *url, const char **detail)
+{
+    const char *why = "no URL";
+    int rv = HXC_EINVAL; /* as hxc_request_new for NULL */
+    if (url != NULL) {
+        hxc__url u;
+        rv = hxc__url_parse(&u, url, &why);
+        if (rv == 0)
+            hxc__url_free(&u);
+    }
+    if (detail != NULL)
+        *detail = rv == 0 ? NULL : why;
+    return rv;
+}
+
 int hxc_request_dup(hxc_request **out, const hxc_request *src)
 {
     if (out == NULL || src == NULL)

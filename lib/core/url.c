@@ -132,6 +132,8 @@ int hxc__url_parse(hxc__url *u, const char *s, const char **detail)
     rv = 0;
 out:
     evhttp_uri_free(uri);
+    if (rv == HXC_ENOMEM)
+        *detail = "out of memory";
     if (rv != 0)
         hxc__url_free(u);
     return rv;

@@ -19,8 +19,9 @@ typedef struct hxc__url {
 } hxc__url;
 
 /**
- * Parses `s`. Returns 0, HXC_EBADURL (with *detail set to a static string),
- * HXC_EUNSUPPORTED_SCHEME or HXC_ENOMEM. On error `u` holds nothing to free.
+ * Parses `s`. Returns 0, HXC_EBADURL, HXC_EUNSUPPORTED_SCHEME or HXC_ENOMEM,
+ * with *detail set to a static string saying why (what hxc_url_check gives
+ * the user). On error `u` holds nothing to free.
  */
 int hxc__url_parse(hxc__url *u, const char *s, const char **detail);
 void hxc__url_free(hxc__url *u);

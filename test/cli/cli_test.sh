@@ -73,6 +73,8 @@ check "bad header syntax" 2 $rc 0
 check "bad number" 2 $rc 0
 "$HXC" ftp://127.0.0.1/ > /dev/null 2> "$T/err"; rc=$?
 check "unsupported scheme" 2 $rc "$(grep -q UNSUPPORTED_SCHEME "$T/err"; echo $?)"
+"$HXC" http:///x > /dev/null 2> "$T/err"; rc=$?
+check "a bad URL says why" 2 $rc "$(grep -q 'HXC_EBADURL: URL has no host' "$T/err"; echo $?)"
 "$HXC" -o "$T/x" "$U/a" "$U/b" > /dev/null 2>&1; rc=$?
 check "-o with several URLs" 2 $rc 0
 "$HXC" --data-file /nonexistent "$U/" > /dev/null 2>&1; rc=$?

@@ -42,6 +42,7 @@ grep -q '<svg' "$T/r.html" && ! grep -qE '(src|href)="' "$T/r.html" && ok || bad
 grep -q '50 errored' "$T/out" && grep -q '^errors: 0 timeout, 50 network' "$T/out" && ok || bad "errors by category"
 "$LOAD" > /dev/null 2>&1; [ $? = 2 ] && ok || bad "usage exit"
 "$LOAD" -n 10 ftp://x/ > /dev/null 2>&1; [ $? = 2 ] && ok || bad "bad URI exit"
+"$LOAD" -n 10 http://h:0/ 2>&1 | grep -q 'HXC_EBADURL: bad port' && ok || bad "bad URI says why"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -82,6 +82,68 @@ static void test_invalid(void **state)
     free(big);
 }
 
+/* hxc_url_check gives the parser's reason, and agrees with hxc_request_new. */
+static void check_url(const char *url, int err, const char *why)
+{
+    const char *detail = "unset";
+    int rv = hxc_url_check(url, &detail);
+    if (rv != err || (why == NULL ? detail != NULL : detail == NULL || strcmp(detail, why) != 0))
+        fail_msg("%s: expected %s (%s), got %s (%s)", url ? url : "NULL", hxc_error_name(err),
+                 why ? why : "NULL", hxc_error_name(rv), detail ? detail : "NULL");
+    hxc_request *r = NULL;
+    assert_int_equal(hxc_request_new(&r, "GET", url), err);
+    hxc_request_free(r);
+}
+
+static void *no_malloc(size_t n, void *ud)
+{
+    (void)n;
+    (void)ud;
+    return NULL;
+}
+
+static void *no_realloc(void *p, size_t n, void *ud)
+{
+    (void)p;
+    (void)n;
+    (void)ud;
+    return NULL;
+}
+
+static void plain_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+static void test_url_check(void **state)
+{
+    (void)state;
+    check_url("http://h/x", 0, NULL);
+    check_url("https://[::1]:8443/", 0, NULL);
+    check_url(NULL, HXC_EINVAL, "no URL");
+    check_url("", HXC_EBADURL, "empty URL");
+    check_url("example.com/path", HXC_EBADURL, "URL has no scheme");
+    check_url("ftp://example.com/", HXC_EUNSUPPORTED_SCHEME,
+              "only http and https URLs are supported");
+    check_url("http:///path", HXC_EBADURL, "URL has no host");
+    check_url("http://h:0/", HXC_EBADURL, "bad port");
+    check_url("http://h:70000/", HXC_EBADURL, "URL could not be parsed"); /* by evhttp_uri */
+    check_url("http://user:pass@h/", HXC_EBADURL,
+              "credentials in the URL are not supported; set an Authorization header");
+    check_url("http://h/a b", HXC_EBADURL, "control character or space in URL");
+    check_url("http://h/\r\nX-Injected: 1", HXC_EBADURL, "control character or space in URL");
+    check_url("http://[::1/", HXC_EBADURL, "URL could not be parsed");
+    /* `detail` may be NULL */
+    assert_int_equal(hxc_url_check("http://h:0/", NULL), HXC_EBADURL);
+    assert_int_equal(hxc_url_check(NULL, NULL), HXC_EINVAL);
+    assert_int_equal(hxc_url_check("http://h/", NULL), 0);
+    const hxc_allocator none = {no_malloc, no_realloc, plain_free, NULL};
+    hxc_set_allocator(&none);
+    check_url("http://h/", HXC_ENOMEM, "out of memory");
+    hxc_set_allocator(NULL);
+}
+
 static void test_request_new(void **state)
 {
     (void)state;
@@ -170,6 +232,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_url_check),
         cmocka_unit_test(test_request_new),
         cmocka_unit_test(test_request_headers),
         cmocka_unit_test(test_request_body_and_options),
