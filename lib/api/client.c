@@ -20,7 +20,7 @@
 /* A newer caller's fields must not hide in padding at the end of ours, where
  * the zero-tail check would not see them: the last field ends the struct.
  * (When adding a field at the end, name it here.) */
-_Static_assert(offsetof(hxc_client_config, push_user_data) + sizeof(void *) ==
+_Static_assert(offsetof(hxc_client_config, deadline_after_queue) + sizeof(int) ==
                    sizeof(hxc_client_config),
                "hxc_client_config must end with its last field");
 
