@@ -19,7 +19,8 @@ deps:
 	@sh scripts/install-deps.sh all
 deps-build:
 	@sh scripts/install-deps.sh build
-deps-test deps-bench: deps-build
+# test and bench include build's packages: one apt-get run each on a fresh machine.
+deps-test deps-bench:
 	@sh scripts/install-deps.sh $(@:deps-%=%)
 deps-docs:
 	@sh scripts/install-deps.sh docs
