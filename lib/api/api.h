@@ -68,26 +68,6 @@ struct hxc__call {
     size_t unacked;  /* consumed while paused, credited on resume */
 };
 
-/*
- * Released responses go back to their client's cache, buffers and all, so
- * that steady load allocates no response, header or (small) body memory. A
- * response may outlive its client (a future keeps it): the cache is
- * reference-counted by its responses and freed with the last of them.
- */
-#define HXC__RESPONSE_STORES 256
-typedef struct hxc__response_cache {
-    unsigned refs; /* the client's, and one per response made from it */
-    int closed;
-    hxc__cache spare; /* released responses */
-    /* Head and body storage of released responses, last in first out: a
-     * response takes one when its head starts to arrive (see
-     * hxc__response_head_start), so what it writes was in use a moment ago. */
-    struct {
-        struct hxc_headers headers;
-        hxc__buf body;
-    } stores[HXC__RESPONSE_STORES];
-    unsigned nstores;
-} hxc__response_cache;
 hxc__response_cache *hxc__response_cache_new(void);
 /** The client is gone: what the cache holds is freed, and nothing more is kept. */
 void hxc__response_cache_close(hxc__response_cache *rc);

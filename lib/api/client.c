@@ -312,16 +312,36 @@ static void exchange_done(struct hxc_response *resp, void *arg)
     hxc__defer_schedule(&c->r, &c->deliver);
 }
 
+/* The promised request, as the user will see it: its URL and its regular
+ * fields (the pseudo-header fields are the URL). NULL if it cannot be made. */
+static hxc_request *promised_request(const char *method, const char *url,
+                                     const struct hxc_headers *fields)
+{
+    hxc_request *req;
+    if (hxc_request_new(&req, method, url) != 0)
+        return NULL;
+    for (size_t i = 0; i < fields->count; i++) {
+        size_t nl, vl;
+        const char *n = hxc__headers_name(fields, i, &nl);
+        const char *v = hxc__headers_value(fields, i, &vl);
+        if (nl > 0 && n[0] != ':' && hxc__headers_add(&req->headers, n, nl, v, vl) != 0) {
+            hxc_request_free(req);
+            return NULL;
+        }
+    }
+    return req;
+}
+
 /* The pool was offered a pushed response: make its call, ask the user later. */
-static struct hxc_response *push_hook(void *arg, struct hxc_request *promised, void **cb_arg,
-                                      hxc__exchange ***ex_slot)
+static struct hxc_response *push_hook(void *arg, const char *method, const char *url,
+                                      const struct hxc_headers *fields, hxc__exchange *ex,
+                                      void **cb_arg)
 {
     hxc_client *c = arg;
-    if (c->closing || c->cfg.push_promise == NULL) {
-        hxc_request_free(promised);
+    if (c->closing || c->cfg.push_promise == NULL)
         return NULL;
-    }
-    hxc__call *call = call_new(c);
+    hxc_request *promised = promised_request(method, url, fields);
+    hxc__call *call = promised ? call_new(c) : NULL;
     struct hxc_response *resp = call ? hxc__response_new(promised, c->responses) : NULL;
     if (resp == NULL) {
         if (call)
@@ -331,6 +351,7 @@ static struct hxc_response *push_hook(void *arg, struct hxc_request *promised, v
     }
     call->client = c;
     call->resp = resp;
+    call->ex = ex;
     call->push = 1;
     hxc__list_init(&call->snode);
     hxc__list_init(&call->unode);
@@ -340,7 +361,6 @@ static struct hxc_response *push_hook(void *arg, struct hxc_request *promised, v
     hxc__list_insert_tail(&c->promised, &call->pnode);
     hxc__defer_schedule(&c->r, &c->deliver);
     *cb_arg = call;
-    *ex_slot = &call->ex;
     return resp;
 }
 

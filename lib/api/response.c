@@ -93,27 +93,6 @@ struct hxc_response *hxc__response_new(struct hxc_request *req, hxc__response_ca
     return r;
 }
 
-void hxc__response_head_start(struct hxc_response *r)
-{
-    hxc__response_cache *rc = r->cache;
-    if (rc == NULL || rc->nstores == 0 || r->headers.fields != NULL ||
-        r->headers.bytes.data != NULL || r->body.data != NULL)
-        return;
-    rc->nstores--;
-    r->headers = rc->stores[rc->nstores].headers;
-    r->body = rc->stores[rc->nstores].body;
-}
-
-void hxc__response_fail(struct hxc_response *r, int err, const char *detail)
-{
-    if (r->error != 0)
-        return;
-    r->error = err;
-    r->has_text = 1;
-    hxc__free(r->detail);
-    r->detail = hxc__strdup(detail ? detail : hxc_strerror(err));
-}
-
 hxc_response *hxc_response_retain(hxc_response *r)
 {
     if (r)

@@ -14,6 +14,7 @@
 #include "hxc/request.h"
 #include "hxc/response.h"
 #include "core/buf.h"
+#include "core/cache.h"
 #include "core/headers.h"
 #include "core/list.h"
 #include "core/url.h"
@@ -57,7 +58,26 @@ struct hxc_request {
     void *stream_ud;
 };
 
-struct hxc__response_cache;
+/*
+ * Released responses go back to their client's cache, buffers and all, so
+ * that steady load allocates no response, header or (small) body memory. A
+ * response may outlive its client (a future keeps it): the cache is
+ * reference-counted by its responses and freed with the last of them.
+ */
+#define HXC__RESPONSE_STORES 256
+typedef struct hxc__response_cache {
+    unsigned refs; /* the client's, and one per response made from it */
+    int closed;
+    hxc__cache spare; /* released responses */
+    /* Head and body storage of released responses, last in first out: a
+     * response takes one when its head starts to arrive (see
+     * hxc__response_head_start), so what it writes was in use a moment ago. */
+    struct {
+        struct hxc_headers headers;
+        hxc__buf body;
+    } stores[HXC__RESPONSE_STORES];
+    unsigned nstores;
+} hxc__response_cache;
 
 struct hxc_response {
     /* What the head's arrival and the delivery touch is in the first three

@@ -112,41 +112,7 @@ static void ev_settings(void *ud)
 
 static void *ev_push(void *ud, int32_t id, const struct hxc_headers *h)
 {
-    hxc__conn *c = ud;
-    const char *method = NULL, *scheme = NULL, *authority = NULL, *path = NULL;
-    for (size_t i = 0; i < h->count; i++) {
-        size_t nl;
-        const char *n = hxc__headers_name(h, i, &nl);
-        const char *v = hxc__headers_value(h, i, NULL);
-        if (hxc__strieq(n, nl, ":method"))
-            method = v;
-        else if (hxc__strieq(n, nl, ":scheme"))
-            scheme = v;
-        else if (hxc__strieq(n, nl, ":authority"))
-            authority = v;
-        else if (hxc__strieq(n, nl, ":path"))
-            path = v;
-    }
-    if (!method || !scheme || !authority || !path || path[0] != '/')
-        return NULL;
-    size_t len = strlen(scheme) + strlen(authority) + strlen(path) + 4;
-    char *url = hxc__malloc(len);
-    if (url == NULL)
-        return NULL;
-    snprintf(url, len, "%s://%s%s", scheme, authority, path);
-    struct hxc_request *req = NULL;
-    int rv = hxc_request_new(&req, method, url);
-    hxc__free(url);
-    if (rv != 0)
-        return NULL; /* the promise names something we would never have asked */
-    for (size_t i = 0; i < h->count; i++) {
-        size_t nl, vl;
-        const char *n = hxc__headers_name(h, i, &nl);
-        const char *v = hxc__headers_value(h, i, &vl);
-        if (nl > 0 && n[0] != ':')
-            hxc__headers_add(&req->headers, n, nl, v, vl);
-    }
-    return hxc__pool_adopt_push(c, req, id); /* NULL: refused */
+    return hxc__pool_adopt_push(ud, h, id); /* NULL: refused */
 }
 
 static void ev_ping_ack(void *ud)

@@ -836,26 +836,53 @@ static void wait_for_fd(hxc__exchange *ex)
     arm(ex, now);
 }
 
-hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, int32_t id)
+/* The URL a promise names, from its pseudo-header fields: 0, or nonzero
+ * when one is missing or the path is not absolute. */
+static int promised_url(const struct hxc_headers *h, const char **method, char *url, size_t cap)
+{
+    const char *scheme = NULL, *authority = NULL, *path = NULL;
+    *method = NULL;
+    for (size_t i = 0; i < h->count; i++) {
+        size_t nl;
+        const char *n = hxc__headers_name(h, i, &nl);
+        const char *v = hxc__headers_value(h, i, NULL);
+        if (hxc__strieq(n, nl, ":method"))
+            *method = v;
+        else if (hxc__strieq(n, nl, ":scheme"))
+            scheme = v;
+        else if (hxc__strieq(n, nl, ":authority"))
+            authority = v;
+        else if (hxc__strieq(n, nl, ":path"))
+            path = v;
+    }
+    if (!*method || !scheme || !authority || !path || path[0] != '/')
+        return -1;
+    int n = snprintf(url, cap, "%s://%s%s", scheme, authority, path);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, const struct hxc_headers *fields, int32_t id)
 {
     hxc__pool *p = c->pool;
-    void *cb_arg;
-    hxc__exchange **slot = NULL;
-    /* RFC 9113 8.4: only pushes for the connection's own origin are taken. */
-    if (p->cfg.push == NULL || promised->url.tls != c->o->tls || promised->url.port != c->o->port ||
-        strcmp(promised->url.host, c->o->host) != 0) {
-        hxc_request_free(promised);
+    if (p->cfg.push == NULL)
         return NULL;
-    }
-    struct hxc_response *resp = p->cfg.push(p->cfg.push_arg, promised, &cb_arg, &slot);
-    if (resp == NULL)
+    const char *method, *detail;
+    char url[8192];
+    hxc__url u;
+    if (promised_url(fields, &method, url, sizeof(url)) != 0 || hxc__url_parse(&u, url, &detail) != 0)
+        return NULL; /* names something we would never have asked */
+    /* RFC 9113 8.4: only pushes for the connection's own origin are taken. */
+    int same = u.tls == c->o->tls && u.port == c->o->port && strcmp(u.host, c->o->host) == 0;
+    hxc__url_free(&u);
+    if (!same)
         return NULL;
     hxc__exchange *ex = exchange_new(p);
-    if (slot)
-        *slot = ex; /* the API layer's handle, to refuse it later */
-    if (ex == NULL) {
-        hxc__response_fail(resp, HXC_ENOMEM, "out of memory");
-        p->cfg.done(resp, cb_arg);
+    if (ex == NULL)
+        return NULL;
+    void *cb_arg;
+    struct hxc_response *resp = p->cfg.push(p->cfg.push_arg, method, url, fields, ex, &cb_arg);
+    if (resp == NULL) {
+        exchange_free(p, ex);
         return NULL;
     }
     ex->pool = p;

@@ -43,10 +43,14 @@ typedef struct hxc__pool_config {
     /* An exchange ended (every exchange, pushed ones too): `arg` is the one
      * given at submit (or by `push`). The pool is done with it. */
     hxc__exchange_done_cb done;
-    /* HTTP/2 server push: offered a promised request (owned by the callee from then on),
-     * return the response that will carry it and the `arg` of its callbacks, or NULL to refuse. */
-    struct hxc_response *(*push)(void *arg, struct hxc_request *promised, void **cb_arg,
-                                 hxc__exchange ***ex_slot);
+    /* HTTP/2 server push, for the connection's own origin: `method` and `url`
+     * from the promise's pseudo-header fields, `fields` all of them. `ex` is
+     * the exchange that will carry the pushed response (the callee's handle
+     * to refuse it later): return that response, whose request the callee
+     * made, and set *cb_arg, the `arg` of its callbacks; or NULL to refuse. */
+    struct hxc_response *(*push)(void *arg, const char *method, const char *url,
+                                 const struct hxc_headers *fields, hxc__exchange *ex,
+                                 void **cb_arg);
     void *push_arg;
     hxc__exchange_progress_cb progress;  /* streamed responses */
     hxc__exchange_progress_cb need_body; /* streamed uploads: produce more into resp->up */

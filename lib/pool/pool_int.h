@@ -197,8 +197,9 @@ void hxc__pool_conn_update(hxc__conn *c);
 void hxc__pool_conn_close(hxc__conn *c, int graceful);
 /** The protocol of a connection is settled (HTTP/2: the peer's SETTINGS arrived). */
 void hxc__pool_conn_negotiated(hxc__conn *c);
-/** Makes an exchange for a pushed response on `c` (HTTP/2); NULL if refused. */
-hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, struct hxc_request *promised, int32_t id);
+/** Makes an exchange for a pushed response on `c` (HTTP/2), promised with
+ *  `fields` (pseudo-headers included) on stream `id`; NULL if refused. */
+hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, const struct hxc_headers *fields, int32_t id);
 /** Puts `ex` back at the head of its queue; `fresh` for a new connection only. */
 void hxc__pool_retry(hxc__exchange *ex, int fresh);
 /**
