@@ -47,16 +47,24 @@ static inline void hxc__user_returned(hxc_client *c)
     hxc__reactor_forget_now(&c->r);
 }
 
+/* Where a call is in its life; changed only by call_set_state (client.c),
+ * which keeps `node` in the list the state names. */
+enum hxc__call_state {
+    HXC__CALL_RUNNING, /* the pool has its exchange (`ex`) */
+    HXC__CALL_DONE,    /* the pool is done with it: in client->done, to be delivered */
+    HXC__CALL_HELD     /* done, but its paused consumer holds it: in client->held */
+};
+
 struct hxc__call {
     /* What completion and delivery touch first, together. */
-    hxc__list node;
+    hxc__list node; /* client->done or client->held, as `state` says */
     hxc_client *client;
     struct hxc_response *resp;
-    hxc__exchange *ex; /* NULL once the pool is done with it */
+    hxc__exchange *ex; /* while RUNNING */
     hxc_response_cb cb;
     void *ud;
     hxc_future *future;
-    int finished; /* the pool is done with it */
+    int state;    /* enum hxc__call_state */
     int push;     /* a server push */
     int accepted;
     int head_delivered;

@@ -4,6 +4,7 @@
  * deferred task, so a callback never runs inside the call that caused it,
  * and anything a callback does (free, cancel, send, close) is safe.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,6 +98,24 @@ static void call_free(hxc_client *c, hxc__call *call)
 }
 
 static void maybe_finish_close(hxc_client *c);
+
+/* The one place a call changes state: RUNNING -> DONE when the pool is done
+ * with it, DONE -> HELD when its paused consumer holds the delivery, HELD ->
+ * DONE when resumed or cancelled. Delivery frees a DONE call. */
+static void call_set_state(hxc__call *call, enum hxc__call_state st)
+{
+    hxc_client *c = call->client;
+    assert(st == HXC__CALL_DONE ? call->state != HXC__CALL_DONE
+                                : call->state == HXC__CALL_DONE && st == HXC__CALL_HELD);
+    hxc__list_remove(&call->node);
+    call->state = st;
+    if (st == HXC__CALL_HELD) {
+        hxc__list_insert_tail(&c->held, &call->node); /* until hxc_response_resume */
+        return;
+    }
+    hxc__list_insert_tail(&c->done, &call->node);
+    hxc__defer_schedule(&c->r, &c->deliver);
+}
 
 static void stream_abort(hxc__call *call, int err, const char *why)
 {
@@ -233,10 +252,9 @@ int hxc_response_resume(hxc_response *resp)
         hxc__pool_consumed(c->pool, call->ex, call->unacked);
     }
     call->unacked = 0;
-    if (call->finished) { /* it was held: completion can go ahead now */
-        hxc__list_remove(&call->node);
-        hxc__list_insert_tail(&c->done, &call->node);
-    } else if (!hxc__list_linked(&call->snode)) {
+    if (call->state == HXC__CALL_HELD) { /* completion can go ahead now */
+        call_set_state(call, HXC__CALL_DONE);
+    } else if (call->state == HXC__CALL_RUNNING && !hxc__list_linked(&call->snode)) {
         hxc__list_insert_tail(&c->progress, &call->snode);
     }
     hxc__defer_schedule(&c->r, &c->deliver);
@@ -269,7 +287,6 @@ static void deliver_cb(hxc__defer *d, void *arg)
     }
     while (!hxc__list_empty(&c->done)) {
         hxc__call *call = HXC__LIST_ENTRY(c->done.next, hxc__call, node);
-        hxc__list_remove(&call->node);
         struct hxc_response *resp = call->resp;
         hxc__list_remove(&call->snode);
         hxc__list_remove(&call->unode);
@@ -278,9 +295,10 @@ static void deliver_cb(hxc__defer *d, void *arg)
         if (resp->req->on_headers != NULL || resp->req->on_body != NULL)
             stream_deliver(call); /* what the stream still holds goes first */
         if (call->paused && resp->error == 0) {
-            hxc__list_insert_tail(&c->held, &call->node); /* until hxc_response_resume */
+            call_set_state(call, HXC__CALL_HELD);
             continue;
         }
+        hxc__list_remove(&call->node);
         resp->call = NULL;
         hxc__list_remove(&call->rnode); /* delivered: nothing left to cancel */
         c->in_callback++;
@@ -306,10 +324,8 @@ static void exchange_done(struct hxc_response *resp, void *arg)
     hxc__call *call = arg;
     hxc_client *c = call->client;
     call->ex = NULL;
-    call->finished = 1;
     c->ncalls--;
-    hxc__list_insert_tail(&c->done, &call->node);
-    hxc__defer_schedule(&c->r, &c->deliver);
+    call_set_state(call, HXC__CALL_DONE);
 }
 
 /* The promised request, as the user will see it: its URL and its regular
@@ -626,20 +642,18 @@ hxc_future *hxc_client_request(hxc_client *c, hxc_request *req)
  * delivery now, failed with `err` (what it still holds is dropped). */
 static void release_held(hxc__call *call, int err, const char *why)
 {
-    hxc_client *c = call->client;
-    hxc__list_remove(&call->node);
     call->paused = 0;
     hxc__buf_reset(&call->resp->body);
     hxc__response_fail(call->resp, err, why);
-    hxc__list_insert_tail(&c->done, &call->node);
-    hxc__defer_schedule(&c->r, &c->deliver);
+    if (call->state == HXC__CALL_HELD)
+        call_set_state(call, HXC__CALL_DONE);
 }
 
 void hxc__call_cancel(hxc__call *call)
 {
-    if (call->ex != NULL)
+    if (call->state == HXC__CALL_RUNNING)
         hxc__pool_cancel(call->client->pool, call->ex, HXC_ECANCELLED, "cancelled by the caller");
-    else if (call->finished && call->paused)
+    else if (call->paused)
         release_held(call, HXC_ECANCELLED, "cancelled by the caller");
 }
 
@@ -654,7 +668,7 @@ int hxc_request_cancel(hxc_request *req)
     HXC__LIST_FOREACH_SAFE(pos, tmp, &req->sends)
     {
         hxc__call *call = HXC__LIST_ENTRY(pos, hxc__call, rnode);
-        if (call->ex != NULL || (call->finished && call->paused)) {
+        if (call->state == HXC__CALL_RUNNING || call->paused) {
             hxc__call_cancel(call);
             n++;
         }
