@@ -1,7 +1,7 @@
 /*
  * core/url.c - URL parsing with libevent's evhttp_uri (strict mode).
  * One of the few files outside reactor/ that includes <event2/...>: libevent
- * is our URL parser by design (DESIGN.md, "use the libraries").
+ * is our URL parser by design: a well-kept library does the job.
  */
 #include <ctype.h>
 #include <stdio.h>

@@ -254,7 +254,7 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
     }
     /* Nothing of the response came back on a reused connection: the server
      * closed it as we sent. Retry once on a fresh connection when replaying
-     * is safe (DESIGN.md: idempotent, or nothing written). */
+     * is safe: the method is idempotent, or nothing was written. */
     if (!ex->got_bytes && reused && ex->retries == 0 && hxc__pool_replayable(ex) &&
         (idempotent(ex->resp->req->method) || !ex->written)) {
         ex->state = X_ACTIVE;

@@ -34,7 +34,7 @@ struct hxc__exchange {
     /* What a response's arrival touches is in the first two cache lines (the
      * record is allocated aligned to one): with a thousand requests in flight
      * each record is cold by then, and every line of it touched is a miss
-     * (issue 4's profile). The first line: */
+     * (measured with cachegrind). The first line: */
     hxc__list node; /* origin queue, or the connection's exchanges */
     hxc__conn *c;
     struct hxc_response *resp;
