@@ -80,9 +80,14 @@ typedef struct hxc_client_config {
     double keepalive_expiry;           /**< idle connections close after this (default 5) */
 
     /* Limits on what a server controls */
-    size_t max_response_header_bytes; /**< status line + fields, 1xx included (256 KiB) */
+    size_t max_response_header_bytes; /**< every byte of the response heads (status
+                                           lines, fields, line ends, whitespace), 1xx
+                                           included; on HTTP/2 the decoded list
+                                           (256 KiB) */
     unsigned max_response_headers;    /**< number of fields (default 1000) */
-    uint64_t max_response_body_bytes; /**< buffered body cap (default 1 GiB; 0 = none) */
+    uint64_t max_response_body_bytes; /**< cap on a buffered or discarded body, not on a
+                                           streamed one (default 1 GiB; 0 = none);
+                                           hxc_request_set_max_body() states the rule */
 
     /* Requests */
     const char *user_agent; /**< default "hxc/VERSION"; "" sends none */

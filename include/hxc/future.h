@@ -59,7 +59,10 @@ HXC_EXTERN hxc_future *hxc_future_all(hxc_future *const *futures, size_t n);
 /**
  * A future that settles with the first of the `n` futures to succeed (its
  * response is the winner's), or, if all fail, with the last failure.
- * The losers keep running; cancel them if they are no longer wanted.
+ * The losers keep running; cancel them if they are no longer wanted. With
+ * n == 0 there is no winner: it is settled at once with HXC_EINVAL, no
+ * response and index -1 (as Python's asyncio.wait refuses an empty set).
+ * NULL only when out of memory or invalid arguments.
  */
 HXC_EXTERN hxc_future *hxc_future_any(hxc_future *const *futures, size_t n);
 /**

@@ -164,22 +164,34 @@ typedef int (*hxc_body_cb)(hxc_response *resp, const uint8_t *data, size_t len, 
  * callback may be NULL; with `body` set, hxc_response_body() only holds what
  * has arrived and not been handed over yet (empty at the end), and that is
  * bounded: HTTP/2 windows are credited and HTTP/1.1 reads resume only as the
- * consumer takes the data. Both run from the loop, never
- * inside a library call, and before the response callback or future, which
- * still says how the exchange ended.
+ * consumer takes the data. So the client's `max_response_body_bytes` does not
+ * apply to a streamed body; hxc_request_set_max_body() does. Both run from
+ * the loop, never inside a library call, and before the response callback or
+ * future, which still says how the exchange ended.
  */
 HXC_EXTERN int hxc_request_on_response_stream(hxc_request *req, hxc_headers_cb headers,
                                               hxc_body_cb body, void *user_data);
 
-/** Caps the buffered response body of this request (bytes, 0 = no cap). */
+/**
+ * Caps the response body of this request (bytes, 0 = no cap), in every
+ * mode: buffered, streamed to a body callback, or discarded; it replaces
+ * the client's `max_response_body_bytes`. The rule for both caps: the
+ * client's applies to the bodies the library takes in itself, buffered or
+ * discarded, and not to a streamed one, which back-pressure bounds (the
+ * consumer takes it as it comes); the request's applies always, since the
+ * caller asked for it. Past the cap that applies the request fails with
+ * HXC_EBODY_TOO_LARGE: at once when Content-Length announces more, else
+ * when the excess arrives.
+ */
 HXC_EXTERN int hxc_request_set_max_body(hxc_request *req, uint64_t max_bytes);
 /**
  * With `discard` nonzero the response body is counted, not kept: it is read
  * (HTTP/2 windows credited at once, the HTTP/1.1 connection reusable) and
  * dropped, hxc_response_body() stays empty and hxc_response_body_received()
- * says how many bytes came; a body callback is not called. The body limit
- * still applies. For load drivers, link checkers and health probes: no copy
- * and no memory per body. 0 or HXC_EINVAL (NULL, or the request is shared).
+ * says how many bytes came; a body callback is not called. The body caps
+ * still apply, the client's included (see hxc_request_set_max_body()). For
+ * load drivers, link checkers and health probes: no copy and no memory per
+ * body. 0 or HXC_EINVAL (NULL, or the request is shared).
  */
 HXC_EXTERN int hxc_request_discard_body(hxc_request *req, int discard);
 

@@ -575,8 +575,14 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
     for (int i = 0; i < HXC_TIMEOUT__COUNT; i++)
         if (req->timeouts[i] >= 0)
             t[i] = req->timeouts[i];
-    uint64_t max_body =
-        req->max_body != UINT64_MAX ? req->max_body : c->cfg.max_response_body_bytes;
+    /* The client's cap is on the bodies the library takes in itself
+     * (buffered or discarded): a streamed one is bounded by back-pressure
+     * instead. A cap set on the request applies in every mode. */
+    uint64_t max_body = c->cfg.max_response_body_bytes;
+    if (req->max_body != UINT64_MAX)
+        max_body = req->max_body;
+    else if (req->on_body != NULL && !req->discard_body)
+        max_body = 0;
     /* Counted first: the pool may start the exchange at once, and even finish
      * it (a connection found dead), which moves the call to `done`. */
     hxc__list_init(&call->node);

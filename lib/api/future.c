@@ -256,8 +256,8 @@ static hxc_future *combine(hxc_future *const *fs, size_t n, enum kind k)
         f->kids[i] = fs[i];
         f->nkids = i + 1;
     }
-    if (n == 0) {
-        settle(f, NULL, 0);
+    if (n == 0) { /* all of nothing is done; any of nothing has no winner */
+        settle(f, NULL, k == K_ANY ? HXC_EINVAL : 0);
         return f;
     }
     /* Some inputs may have settled already. */

@@ -25,6 +25,10 @@
 #define hxc__unlikely(x) (x)
 #endif
 
+/** Interim (1xx) responses taken before the final one, on every protocol
+ *  (Go's limit): the next is a protocol error. */
+#define HXC__MAX_INTERIM 5
+
 /** Monotonic time in seconds. */
 double hxc__now(void);
 

@@ -246,10 +246,17 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
         hxc__pool_finish(ex, 0, NULL);
         return;
     }
-    if (rv == 1) { /* close-delimited body cut by an unclean TLS close */
+    if (rv == 1 && err == HXC_ECLOSED) { /* close-delimited body, unclean TLS close */
         hxc__pool_finish(ex, HXC_EPROTO_REMOTE,
                          "body may be truncated: TLS connection closed "
                          "without close_notify");
+        return;
+    }
+    if (rv == 1) { /* close-delimited body ended by a read error (a reset) */
+        char why[256];
+        snprintf(why, sizeof(why), "body may be truncated: %s",
+                 detail ? detail : hxc_strerror(err));
+        hxc__pool_finish(ex, err, why);
         return;
     }
     /* Nothing of the response came back on a reused connection: the server

@@ -20,12 +20,27 @@ static int set_err(hxc__h1 *h, int err, const char *detail)
     return -1;
 }
 
+/* Trailer fields are counted span by span (heads are counted whole, in
+ * hxc__h1_feed). */
 static int count_bytes(hxc__h1 *h, size_t n)
 {
     h->header_bytes += n;
     if (h->limits.max_header_bytes && h->header_bytes > h->limits.max_header_bytes)
         return set_err(h, HXC_EHEADERS_TOO_LARGE, "response header section exceeds the byte limit");
     return 0;
+}
+
+static int fold_err(hxc__h1 *h)
+{
+    return set_err(h, HXC_EPROTO_REMOTE, "obsolete line folding in a response header");
+}
+
+static unsigned count_cr(const char *p, const char *end)
+{
+    unsigned n = 0;
+    for (; p < end; p++)
+        n += *p == '\r';
+    return n;
 }
 
 static int on_message_begin(llhttp_t *p)
@@ -44,13 +59,12 @@ static int on_status(llhttp_t *p, const char *at, size_t len)
 {
     hxc__h1 *h = H1(p);
     h->started = 1;
-    if (count_bytes(h, len) != 0)
-        return -1;
     return hxc__buf_append(&h->value, at, len) == 0 ? 0 : set_err(h, HXC_ENOMEM, "out of memory");
 }
 
 static int emit_field(hxc__h1 *h)
 {
+    h->fold_state = 0;
     if (!h->in_value && h->name.len == 0)
         return 0;
     int rv = 0;
@@ -76,9 +90,14 @@ static int on_status_complete(llhttp_t *p)
 {
     hxc__h1 *h = H1(p);
     int status = p->status_code;
-    if (status >= 100 && status < 200) {
+    /* llhttp takes any three digits, or fewer: 0 would read as "no response". */
+    if (status < 100 || status > 599)
+        return set_err(h, HXC_EPROTO_REMOTE, "status code out of range");
+    if (status < 200) {
         if (status == 101)
             return set_err(h, HXC_EPROTO_REMOTE, "unexpected 101 Switching Protocols");
+        if (++h->interims > HXC__MAX_INTERIM)
+            return set_err(h, HXC_EPROTO_REMOTE, "too many interim (1xx) responses");
         h->interim = 1;
     } else {
         h->interim = 0;
@@ -99,8 +118,9 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     hxc__h1 *h = H1(p);
     if (h->in_value && emit_field(h) != 0)
         return -1;
-    if (count_bytes(h, len) != 0)
+    if (h->in_trailers && count_bytes(h, len) != 0)
         return -1;
+    h->gap = at + len; /* the ':' once the name is whole */
     return hxc__buf_append(&h->name, at, len) == 0 ? 0 : set_err(h, HXC_ENOMEM, "out of memory");
 }
 
@@ -111,14 +131,35 @@ static int on_header_field_complete(llhttp_t *p)
     if (h->limits.max_headers && h->header_count > h->limits.max_headers)
         return set_err(h, HXC_EHEADERS_TOO_LARGE, "too many response header fields");
     h->in_value = 1;
+    h->fold_state = HXC__H1_IN_GAP;
     return 0;
 }
 
+/*
+ * llhttp 8.1 unfolds obs-fold without a word, so it is found from where the
+ * value spans lie. A value span always starts after the gap of whitespace
+ * that follows the ':', and ends at the end of the bytes being parsed (cut:
+ * it goes on in the next ones) or at its line's CR. So the field was folded
+ * if a span follows one that ended at a CR, or if the gap held a line end:
+ * any CR before a value; more than one before an empty value (llhttp
+ * gives an empty value as an empty span at the start of the next line).
+ */
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     hxc__h1 *h = H1(p);
+    if (hxc__unlikely(h->fold_state == HXC__H1_VALUE_ENDED))
+        return fold_err(h);
+    /* The usual gap, ":" or ": ", is too short to hold a fold: that takes
+     * a CR, one more byte and a space at least. */
+    if (h->fold_state == HXC__H1_IN_GAP && hxc__unlikely(h->gap_cr != 0 || at - h->gap > 2)) {
+        unsigned cr = h->gap_cr + count_cr(h->gap, at);
+        h->gap_cr = 0;
+        if (cr > (len == 0 ? 1u : 0u))
+            return fold_err(h);
+    }
+    h->fold_state = at + len != h->end ? HXC__H1_VALUE_ENDED : 0;
     h->in_value = 1;
-    if (count_bytes(h, len) != 0)
+    if (h->in_trailers && count_bytes(h, len) != 0)
         return -1;
     return hxc__buf_append(&h->value, at, len) == 0 ? 0 : set_err(h, HXC_ENOMEM, "out of memory");
 }
@@ -131,7 +172,8 @@ static int on_headers_complete(llhttp_t *p)
     if (emit_field(h) != 0)
         return -1;
     if (h->interim)
-        return 0;
+        return 1; /* RFC 9110 15.2: a 1xx ends with its head, whatever it announces */
+    h->head_done = 1;
     int rv = h->ev->on_headers_done(h->ud);
     if (rv != 0)
         return set_err(h, rv, "response rejected after headers");
@@ -222,13 +264,29 @@ void hxc__h1_begin(hxc__h1 *h, int head)
     h->parser.data = h;
     h->head_request = head;
     h->interim = h->in_trailers = h->started = h->complete = h->keep_alive = 0;
-    h->in_value = 0;
+    h->in_value = h->head_done = 0;
+    h->interims = 0;
     h->header_bytes = 0;
     h->header_count = 0;
+    h->fold_state = 0;
+    h->gap_cr = 0;
     h->err = 0;
     h->detail = NULL;
     hxc__buf_reset(&h->name);
     hxc__buf_reset(&h->value);
+}
+
+/* One llhttp run over `len` bytes, telling the callbacks where they end
+ * and carrying an open gap (see on_header_value) across runs. */
+static llhttp_errno_t run(hxc__h1 *h, const uint8_t *data, size_t len)
+{
+    h->end = (const char *)data + len;
+    if (h->fold_state == HXC__H1_IN_GAP)
+        h->gap = (const char *)data;
+    llhttp_errno_t e = llhttp_execute(&h->parser, (const char *)data, len);
+    if (e == HPE_OK && h->fold_state == HXC__H1_IN_GAP)
+        h->gap_cr += count_cr(h->gap, h->end);
+    return e;
 }
 
 int hxc__h1_feed(hxc__h1 *h, const uint8_t *data, size_t len, size_t *used)
@@ -240,7 +298,26 @@ int hxc__h1_feed(hxc__h1 *h, const uint8_t *data, size_t len, size_t *used)
         return 1;
     if (len > 0)
         h->started = 1;
-    llhttp_errno_t e = llhttp_execute(&h->parser, (const char *)data, len);
+    /* Until the final head has ended every byte is a byte of a head (1xx
+     * heads, blank lines, whitespace and all): llhttp gets no more of them
+     * than the limit has room for. A head that ends within them is whole
+     * and within the limit, and the rest (body) is parsed in a second run;
+     * one that does not is over it. One compare per read, none per byte. */
+    size_t n = len;
+    if (!h->head_done && h->limits.max_header_bytes &&
+        n > h->limits.max_header_bytes - h->header_bytes)
+        n = h->limits.max_header_bytes - h->header_bytes;
+    llhttp_errno_t e = run(h, data, n);
+    if (e == HPE_OK && !h->head_done) {
+        h->header_bytes += n;
+        if (n < len)
+            set_err(h, HXC_EHEADERS_TOO_LARGE, "response header section exceeds the byte limit");
+        else
+            *used = len;
+        return h->err;
+    }
+    if (e == HPE_OK && n < len)
+        e = run(h, data + n, len - n);
     if (e == HPE_OK) {
         *used = len;
         return 0;

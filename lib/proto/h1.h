@@ -4,9 +4,13 @@
  *
  * Strict framing (llhttp's defaults): conflicting or duplicate
  * Content-Length, Content-Length with Transfer-Encoding, bad chunk sizes,
- * bare LF, obs-fold and a missing status line are errors. 1xx interim
- * responses are skipped (their bytes still count against the header limit);
- * 101 is an error, as we never ask to upgrade. The parser stops at the end
+ * bare LF and a missing status line are errors; so are obs-fold (which
+ * llhttp 8.1 would unfold silently: found here from where its spans start
+ * and end) and a status outside 100-599. 1xx interim responses are skipped,
+ * at most HXC__MAX_INTERIM of them, and end with their head (no body);
+ * 101 is an error, as we never ask to upgrade. Every byte of every head,
+ * 1xx included, counts against the header limit: the parser is never fed
+ * more head bytes than the limit has room for. The parser stops at the end
  * of each response: bytes after it are reported, never parsed as a second
  * response (no pipelining).
  */
@@ -21,6 +25,8 @@
 #include "core/buf.h"
 #include "core/headers.h"
 
+enum { HXC__H1_IN_GAP = 1, HXC__H1_VALUE_ENDED = 2 };
+
 /** Events of one response. Each returns 0 to go on or a negative hxc error to stop. */
 typedef struct hxc__h1_events {
     int (*on_status)(void *ud, int status, const char *reason, size_t rlen, const char *version);
@@ -31,7 +37,7 @@ typedef struct hxc__h1_events {
 } hxc__h1_events;
 
 typedef struct hxc__h1_limits {
-    size_t max_header_bytes; /* status line + fields of every response head, 1xx included */
+    size_t max_header_bytes; /* every byte of every response head, 1xx included; 0 = none */
     unsigned max_headers;
 } hxc__h1_limits;
 
@@ -48,9 +54,18 @@ typedef struct hxc__h1 {
     int started; /* a byte of the response arrived */
     int complete;
     int keep_alive;
-    size_t header_bytes;
+    int head_done;       /* the final head is in: what follows is not a head */
+    unsigned interims;   /* 1xx heads so far */
+    size_t header_bytes; /* bytes of heads so far (then trailer fields) */
     unsigned header_count;
-    int err; /* hxc error set by a callback or a limit */
+    /* obs-fold is a line end in the gap of whitespace between a field's
+     * ':' and its value, or a value span that goes on after its line ended
+     * (h1.c, on_header_value). `end`: where the bytes being parsed end. */
+    const char *end;
+    const char *gap;    /* where the open gap starts in these bytes */
+    unsigned gap_cr;    /* CRs of the open gap in bytes parsed before */
+    uint8_t fold_state; /* HXC__H1_IN_GAP, HXC__H1_VALUE_ENDED or 0 */
+    int err;            /* hxc error set by a callback or a limit */
     const char *detail;
 } hxc__h1;
 

@@ -33,6 +33,7 @@ typedef struct stream {
     uint8_t closed;
     uint8_t pushed;  /* a promised stream: not one of ours, not counted in `open` */
     uint8_t counted; /* counted in `open` (until it closes, or is cancelled unsent) */
+    uint8_t interim; /* 1xx heads so far */
     unsigned header_count;
     size_t header_bytes;
     size_t unacked; /* body bytes taken, not yet credited to the stream's window */
@@ -212,7 +213,8 @@ static inline int hxc__eq_lit(const uint8_t *p, const char *lit, size_t n)
     return a == c && b == d;
 }
 
-/* A pseudo-header of a response: :status (nghttp2 has checked its form). */
+/* A pseudo-header of a response: :status (nghttp2 has checked its form:
+ * three digits, not 101; 000-099 and 600-999 pass it). */
 static int on_pseudo_header(hxc__h2 *h, stream *st, const uint8_t *name, size_t nl,
                             const uint8_t *value, size_t vl)
 {
@@ -221,8 +223,12 @@ static int on_pseudo_header(hxc__h2 *h, stream *st, const uint8_t *name, size_t 
     int status = 0;
     for (size_t i = 0; i < vl; i++)
         status = status * 10 + (value[i] - '0');
-    if (status < 200)
-        return 0; /* 1xx: skipped */
+    if (status < 100 || status > 599)
+        return stream_fail(h, st, HXC_EPROTO_REMOTE, "status code out of range");
+    if (status < 200) /* 1xx: skipped, up to a point */
+        return ++st->interim > HXC__MAX_INTERIM
+                   ? stream_fail(h, st, HXC_EPROTO_REMOTE, "too many interim (1xx) responses")
+                   : 0;
     st->got_final = 1;
     int rv = h->ev->on_status(st->sud, status, &h->fields);
     return rv != 0 ? stream_fail(h, st, rv, "response rejected while reading headers") : 0;

@@ -86,6 +86,16 @@ static inline hxc_future *itest_fetch(hxc_client *c, const char *method, const c
         assert_int_equal(hxc_response_status(r_), (st));                                           \
     } while (0)
 
+/** Asserts that a finished future succeeded with `status` and the body `body`. */
+static inline void itest_assert_body(hxc_future *f, int status, const char *body)
+{
+    itest_assert_ok(f, status);
+    size_t len;
+    const void *b = hxc_response_body(hxc_future_response(f), &len);
+    assert_int_equal(len, strlen(body));
+    assert_memory_equal(b, body, len);
+}
+
 /** Asserts that a finished future failed with exactly `err`. */
 #define itest_assert_err(f, err)                                                                   \
     do {                                                                                           \

@@ -138,6 +138,30 @@ static void test_all_and_any(void **state)
     assert_null(hxc_future_any(nulls, 1));
 }
 
+static void record_cb(hxc_future *fut, void *ud) { *(hxc_future **)ud = fut; }
+
+/* any() of nothing has no winner to wait for: it is settled at once with
+ * HXC_EINVAL (as asyncio.wait refuses an empty set), never a success
+ * without a response; all() of nothing stays a success. */
+static void test_any_of_nothing(void **state)
+{
+    (void)state;
+    hxc_future *any = hxc_future_any(NULL, 0);
+    assert_non_null(any);
+    assert_true(hxc_future_done(any));
+    assert_int_equal(hxc_future_error(any), HXC_EINVAL);
+    assert_int_equal(hxc_future_wait(any), HXC_EINVAL);
+    assert_null(hxc_future_response(any));
+    assert_int_equal(hxc_future_any_index(any), -1);
+    hxc_future *seen = NULL;
+    assert_int_equal(hxc_future_then(any, record_cb, &seen), 0); /* no loop: runs at once */
+    assert_ptr_equal(seen, any);
+    hxc_future_free(any);
+    hxc_future *all = hxc_future_all(NULL, 0);
+    assert_int_equal(hxc_future_wait(all), 0);
+    hxc_future_free(all);
+}
+
 static void test_nested_combinations_and_cancel(void **state)
 {
     fx *f = *state;
@@ -224,6 +248,7 @@ int main(void)
         cmocka_unit_test(test_failed_request_future),
         cmocka_unit_test(test_then_runs_later_in_order),
         cmocka_unit_test(test_all_and_any),
+        cmocka_unit_test(test_any_of_nothing),
         cmocka_unit_test(test_nested_combinations_and_cancel),
         cmocka_unit_test(test_after_close),
         cmocka_unit_test(test_future_outlives_client),

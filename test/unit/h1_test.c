@@ -12,6 +12,7 @@
 
 #include "hxc/hxc.h"
 #include "core/buf.h"
+#include "core/internal.h"
 #include "core/headers.h"
 #include "proto/h1.h"
 
@@ -254,19 +255,181 @@ static void test_malformed(void **state)
     BAD("HTTP/1.1 200 OK\r\nX-One: 1\r\n");
 }
 
-static void test_obs_fold_unfolded(void **state)
+/* Feeds `s` in two pieces split at `k`, then EOF. */
+static void feed_split(run *x, const char *s, size_t len, size_t k, const hxc__h1_limits *lim)
+{
+    static const hxc__h1_limits dflt = {256 * 1024, 1000};
+    memset(x, 0, sizeof(*x));
+    hxc__headers_init(&x->r.headers);
+    hxc__headers_init(&x->r.trailers);
+    hxc__h1_init(&x->h, &events, &x->r, lim ? lim : &dflt);
+    hxc__h1_begin(&x->h, 0);
+    x->rv = hxc__h1_feed(&x->h, (const uint8_t *)s, k, &x->used);
+    if (x->rv == 0)
+        x->rv = hxc__h1_feed(&x->h, (const uint8_t *)s + k, len - k, &x->used);
+    if (x->rv == 0)
+        x->rv = hxc__h1_eof(&x->h);
+}
+
+/* `s` split in two at every place, and byte by byte, ends with `want`
+ * (and, for an error, a detail containing `detail` when given). */
+static void expect_everywhere(const char *s, int want, const char *detail,
+                              const hxc__h1_limits *lim)
+{
+    size_t len = strlen(s);
+    for (size_t k = 0; k <= len + 1; k++) {
+        run x;
+        if (k <= len)
+            feed_split(&x, s, len, k, lim);
+        else
+            feed(&x, s, len, 1, 0, 1, lim);
+        if (x.rv != want)
+            fail_msg("split at %zu: %s -> %d (%s), want %d", k, s, x.rv,
+                     x.h.detail ? x.h.detail : "", want);
+        if (want < 0 && detail && (x.h.detail == NULL || strstr(x.h.detail, detail) == NULL))
+            fail_msg("split at %zu: detail \"%s\", want \"%s\"", k, x.h.detail ? x.h.detail : "",
+                     detail);
+        run_free(&x);
+    }
+}
+
+static void test_obs_fold_rejected(void **state)
 {
     (void)state;
-    /* RFC 9112 5.2: a user agent replaces obs-fold with spaces; llhttp 8 does. */
+    /* docs/architecture.md: obs-fold is an error (llhttp 8.1 would unfold
+     * it silently), in every shape llhttp takes it: after a value, after an
+     * empty value, continuing with nothing but spaces, in Content-Length, in
+     * a 1xx head and in trailers. */
+    static const char *const folds[] = {
+        "HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A: 1\r\n\tfolded\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A:\r\n folded\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A:   \r\n   folded\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-A: 1\r\n \r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-A:\r\n \r\nX-B: 1\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-A:\r\n \r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length:\r\n 5\r\n\r\nhello",
+        "HTTP/1.1 200 OK\r\nConnection: close\r\n  , x\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n ; rel=preload\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\r\n 2\r\n\r\n",
+    };
+    for (size_t i = 0; i < HXC__ARRAY_SIZE(folds); i++)
+        expect_everywhere(folds[i], HXC_EPROTO_REMOTE, "obsolete line folding", NULL);
+    /* A CR alone in the whitespace before a value ends the line to llhttp
+     * (it takes any byte as the LF): what follows is a fold or garbage. */
+    expect_everywhere("HTTP/1.1 200 OK\r\nX-A:\rZ folded\r\nContent-Length: 0\r\n\r\n",
+                      HXC_EPROTO_REMOTE, NULL, NULL);
+    /* What looks like it and is not: empty values, spaces inside and around
+     * values, a value cut anywhere by the split, a body that starts with a
+     * space after a blank line. */
+    expect_everywhere("HTTP/1.1 200 OK\r\nX-Empty:\r\nX-Sp:    \r\nX-Long: a b  c \r\n"
+                      "A:b\r\nX-Tab:\t1\t\r\nContent-Length: 6\r\n\r\n hello",
+                      1, NULL, NULL);
+    expect_everywhere("HTTP/1.1 200 OK\r\nX-Last:\r\n\r\n  body until close", 1, NULL, NULL);
+    expect_everywhere("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "2\r\n  \r\n0\r\nX-T:\r\nX-U:  1 2\r\n\r\n",
+                      1, NULL, NULL);
+}
+
+/* Every byte of every head counts against the limit, 1xx heads included:
+ * status lines, separators, line ends, whitespace llhttp skips, blank
+ * lines. A head of exactly the limit passes, one byte more does not, fed
+ * whole or cut anywhere; the body is never counted. */
+static void expect_head_limit(const char *s, size_t head_len)
+{
+    hxc__h1_limits exact = {head_len, 1000}, under = {head_len - 1, 1000};
+    expect_everywhere(s, 1, NULL, &exact);
+    expect_everywhere(s, HXC_EHEADERS_TOO_LARGE, "byte limit", &under);
+}
+
+static void test_head_bytes_counted(void **state)
+{
+    (void)state;
+    char s[2048];
+    /* Whitespace llhttp skips before a value, and after it. */
+    int n = snprintf(s, sizeof(s), "HTTP/1.1 200 OK\r\nX-Pad:%600s\r\nContent-Length: 5\r\n\r\n",
+                     "x   ");
+    strcat(s, "hello");
+    expect_head_limit(s, (size_t)n);
+    /* Empty-reason interim heads: nothing in them but what llhttp skips. */
+    static const char interim[] = "HTTP/1.1 100\r\n\r\nHTTP/1.1 100\r\n\r\nHTTP/1.1 100\r\n\r\n"
+                                  "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\n";
+    snprintf(s, sizeof(s), "%sok", interim);
+    expect_head_limit(s, sizeof(interim) - 1);
+    /* Blank lines before the status line are bytes of the head too. */
+    static const char blank[] = "\r\n\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+    expect_head_limit(blank, sizeof(blank) - 1);
+    /* A head that ends the message (HEAD, 204) and one of a chunked body. */
+    static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    snprintf(s, sizeof(s), "%s5\r\nhello\r\n0\r\n\r\n", chunked);
+    expect_head_limit(s, sizeof(chunked) - 1);
+}
+
+static void test_interim_cap(void **state)
+{
+    (void)state;
+    /* Five interim responses are allowed (as Go does), the sixth is not. */
+    char s[1024] = "";
+    for (int i = 0; i < 5; i++)
+        strcat(s, "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n");
+    static const char final[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    char six[sizeof(s) + sizeof(final) + 16];
+    snprintf(six, sizeof(six), "%sHTTP/1.1 100\r\n\r\n%s", s, final);
+    strcat(s, final);
+    expect_everywhere(s, 1, NULL, NULL);
+    expect_everywhere(six, HXC_EPROTO_REMOTE, "too many interim (1xx) responses", NULL);
+    /* An endless stream of them ends at the sixth, not at the header limit. */
     run x;
-    static const char s[] = "HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\nContent-Length: 0\r\n\r\n";
+    memset(&x, 0, sizeof(x));
+    static const hxc__h1_limits lim = {256 * 1024, 1000};
+    hxc__h1_init(&x.h, &events, &x.r, &lim);
+    hxc__h1_begin(&x.h, 0);
+    int rv = 0, fed = 0;
+    for (; rv == 0 && fed < 1000; fed++)
+        rv = hxc__h1_feed(&x.h, (const uint8_t *)"HTTP/1.1 100\r\n\r\n", 16, &x.used);
+    assert_int_equal(rv, HXC_EPROTO_REMOTE);
+    assert_int_equal(fed, 6);
+    run_free(&x);
+}
+
+static void test_status_range(void **state)
+{
+    (void)state;
+    /* llhttp takes any three digits (and fewer): below 100 and above 599 is
+     * not an HTTP status (0 would read as "no response"). */
+    static const char *const bad[] = {
+        "HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 099\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 600 Big\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 999 Big\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n",
+    };
+    for (size_t i = 0; i < HXC__ARRAY_SIZE(bad); i++)
+        expect_everywhere(bad[i], HXC_EPROTO_REMOTE, "status code out of range", NULL);
+    run x;
+    static const char edge[] = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 599 Edge\r\n"
+                               "Content-Length: 0\r\n\r\n";
+    FEED_BOTH(&x, edge, 0, 0, NULL, {
+        assert_int_equal(x.rv, 1);
+        assert_int_equal(x.r.status, 599);
+    });
+}
+
+static void test_interim_has_no_body(void **state)
+{
+    (void)state;
+    /* RFC 9110 15.2: a 1xx ends with its head, whatever it announces; its
+     * "body" is never read, and never given to the final response. */
+    run x;
+    static const char s[] = "HTTP/1.1 103 Early Hints\r\nContent-Length: 3\r\n\r\n"
+                            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     FEED_BOTH(&x, s, 0, 0, NULL, {
         assert_int_equal(x.rv, 1);
-        const char *v = hxc_headers_get(&x.r.headers, "x-a");
-        assert_non_null(v);
-        assert_non_null(strstr(v, "folded"));
-        assert_null(strchr(v, '\r'));
-        assert_null(strchr(v, '\n'));
+        assert_int_equal(x.r.status, 200);
+        assert_int_equal(x.r.body.len, 2);
+        assert_memory_equal(x.r.body.data, "ok", 2);
     });
 }
 
@@ -379,7 +542,11 @@ int main(void)
         cmocka_unit_test(test_interim_skipped),
         cmocka_unit_test(test_leftover_and_keepalive),
         cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_obs_fold_unfolded),
+        cmocka_unit_test(test_obs_fold_rejected),
+        cmocka_unit_test(test_head_bytes_counted),
+        cmocka_unit_test(test_interim_cap),
+        cmocka_unit_test(test_status_range),
+        cmocka_unit_test(test_interim_has_no_body),
         cmocka_unit_test(test_eof_without_bytes),
         cmocka_unit_test(test_limits_and_callback_errors),
         cmocka_unit_test(test_reuse_for_next_response),
