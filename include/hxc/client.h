@@ -82,7 +82,8 @@ typedef struct hxc_client_config {
     /* Limits on what a server controls */
     size_t max_response_header_bytes; /**< every byte of the response heads (status
                                            lines, fields, line ends, whitespace), 1xx
-                                           included; on HTTP/2 the decoded list
+                                           included, and as much again for a trailer
+                                           section; on HTTP/2 the decoded list
                                            (256 KiB) */
     unsigned max_response_headers;    /**< number of fields (default 1000) */
     uint64_t max_response_body_bytes; /**< cap on a buffered or discarded body, not on a

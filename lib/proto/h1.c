@@ -24,6 +24,8 @@ static int set_err(hxc__h1 *h, int err, const char *detail)
  * hxc__h1_feed). */
 static int count_bytes(hxc__h1 *h, size_t n)
 {
+    if (h->whole)
+        return 0; /* the read is counted whole (hxc__h1_feed) */
     h->header_bytes += n;
     if (h->limits.max_header_bytes && h->header_bytes > h->limits.max_header_bytes)
         return set_err(h, HXC_EHEADERS_TOO_LARGE, "response header section exceeds the byte limit");
@@ -194,9 +196,12 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 
 static int on_chunk_header(llhttp_t *p)
 {
-    /* After the last (empty) chunk, further fields are trailers. */
-    if (p->content_length == 0)
+    /* After the last (empty) chunk, further fields are trailers: a section
+     * of its own, with a limit of its own (the head's bytes are done). */
+    if (p->content_length == 0) {
         H1(p)->in_trailers = 1;
+        H1(p)->header_bytes = 0;
+    }
     return 0;
 }
 
@@ -303,12 +308,18 @@ int hxc__h1_feed(hxc__h1 *h, const uint8_t *data, size_t len, size_t *used)
      * than the limit has room for. A head that ends within them is whole
      * and within the limit, and the rest (body) is parsed in a second run;
      * one that does not is over it. One compare per read, none per byte. */
+    /* The same holds for the trailer section, once the last chunk is in: a
+     * read that starts in it counts whole (its spans are not counted again),
+     * so endless whitespace in trailers ends too. */
     size_t n = len;
-    if (!h->head_done && h->limits.max_header_bytes &&
+    int in_head = !h->head_done, in_trailers = h->in_trailers;
+    h->whole = in_trailers;
+    if ((in_head || in_trailers) && h->limits.max_header_bytes &&
         n > h->limits.max_header_bytes - h->header_bytes)
         n = h->limits.max_header_bytes - h->header_bytes;
     llhttp_errno_t e = run(h, data, n);
-    if (e == HPE_OK && !h->head_done) {
+    h->whole = 0;
+    if (e == HPE_OK && ((in_head && !h->head_done) || in_trailers)) {
         h->header_bytes += n;
         if (n < len)
             set_err(h, HXC_EHEADERS_TOO_LARGE, "response header section exceeds the byte limit");

@@ -10,7 +10,8 @@
  * at most HXC__MAX_INTERIM of them, and end with their head (no body);
  * 101 is an error, as we never ask to upgrade. Every byte of every head,
  * 1xx included, counts against the header limit: the parser is never fed
- * more head bytes than the limit has room for. The parser stops at the end
+ * more head bytes than the limit has room for; a trailer section has a limit
+ * of its own, counted the same way. The parser stops at the end
  * of each response: bytes after it are reported, never parsed as a second
  * response (no pipelining).
  */
@@ -56,7 +57,8 @@ typedef struct hxc__h1 {
     int keep_alive;
     int head_done;       /* the final head is in: what follows is not a head */
     unsigned interims;   /* 1xx heads so far */
-    size_t header_bytes; /* bytes of heads so far (then trailer fields) */
+    int whole;             /* this read is counted whole against the limit */
+    size_t header_bytes; /* bytes of heads so far (then of the trailer section) */
     unsigned header_count;
     /* obs-fold is a line end in the gap of whitespace between a field's
      * ':' and its value, or a value span that goes on after its line ended

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -366,6 +367,35 @@ static void test_head_bytes_counted(void **state)
     expect_head_limit(s, sizeof(chunked) - 1);
 }
 
+/* Endless whitespace in a trailer section counts too: reads that start after
+ * the last chunk count whole. */
+static void test_trailer_bytes_counted(void **state)
+{
+    (void)state;
+    static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                               "5\r\nhello\r\n0\r\nX-T:";
+    size_t pad = 100000;
+    char *s = malloc(sizeof(head) + pad + 16);
+    assert_non_null(s);
+    memcpy(s, head, sizeof(head) - 1);
+    memset(s + sizeof(head) - 1, ' ', pad);
+    strcpy(s + sizeof(head) - 1 + pad, "v\r\n\r\n");
+    hxc__h1_limits lim = {16 * 1024, 100};
+    run x;
+    feed(&x, s, strlen(s), 1000, 0, 0, &lim);
+    assert_int_equal(x.rv, HXC_EHEADERS_TOO_LARGE);
+    run_free(&x);
+    /* A small trailer section in reads of any size is fine. */
+    strcpy(s + sizeof(head) - 1, " v\r\n\r\n");
+    for (size_t step = 0; step <= 3; step++) {
+        feed(&x, s, strlen(s), step, 0, 0, &lim);
+        assert_int_equal(x.rv, 1);
+        assert_string_equal(hxc_headers_get(&x.r.trailers, "x-t"), "v");
+        run_free(&x);
+    }
+    free(s);
+}
+
 static void test_interim_cap(void **state)
 {
     (void)state;
@@ -549,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_interim_has_no_body),
         cmocka_unit_test(test_eof_without_bytes),
         cmocka_unit_test(test_limits_and_callback_errors),
+        cmocka_unit_test(test_trailer_bytes_counted),
         cmocka_unit_test(test_reuse_for_next_response),
         cmocka_unit_test(test_encode_request),
     };
