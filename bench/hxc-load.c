@@ -12,8 +12,12 @@
  * open model at a constant total rate (wrk2's idea): every request has an
  * intended start time and its latency counts from then, so a stalled server
  * shows in the percentiles instead of slowing the load down (no coordinated
- * omission). Latencies go to a log-linear histogram (bench/histogram.c),
- * merged across threads and, through --json and --merge, across runs.
+ * omission). The open model's bases keep precise time (libevent's default
+ * clock on Linux is the coarse one, a jiffy of 4 ms here) and its timer is
+ * armed for exactly the next intended start, so requests start when they are
+ * meant to, not up to a tick later; how late each one started is reported.
+ * Latencies go to a log-linear histogram (bench/histogram.c), merged across
+ * threads and, through --json and --merge, across runs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -55,6 +59,7 @@ typedef struct stats {
     uint64_t bytes;
     double seconds; /* measured wall time */
     hist *latency, *ttfb, *connect;
+    hist *lag; /* -R only (else NULL): how late each request started after its intended time */
 } stats;
 
 /* What one send carries to its callback: the request itself is shared by
@@ -103,19 +108,25 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void stats_init(stats *s)
+static hist *new_hist(void)
 {
-    memset(s, 0, sizeof(*s));
-    s->latency = malloc(sizeof(hist));
-    s->ttfb = malloc(sizeof(hist));
-    s->connect = malloc(sizeof(hist));
-    if (!s->latency || !s->ttfb || !s->connect) {
+    hist *h = malloc(sizeof(*h));
+    if (h == NULL) {
         fprintf(stderr, "hxc-load: out of memory\n");
         exit(1);
     }
-    hist_init(s->latency);
-    hist_init(s->ttfb);
-    hist_init(s->connect);
+    hist_init(h);
+    return h;
+}
+
+/* The start-lag histogram is made only where it is used (-R, or merged
+ * runs that have one): the closed model's memory stays as it was. */
+static void stats_init(stats *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->latency = new_hist();
+    s->ttfb = new_hist();
+    s->connect = new_hist();
 }
 
 static void stats_free(stats *s)
@@ -123,6 +134,7 @@ static void stats_free(stats *s)
     free(s->latency);
     free(s->ttfb);
     free(s->connect);
+    free(s->lag);
 }
 
 static void stats_merge(stats *d, const stats *s)
@@ -142,6 +154,11 @@ static void stats_merge(stats *d, const stats *s)
     hist_merge(d->latency, s->latency);
     hist_merge(d->ttfb, s->ttfb);
     hist_merge(d->connect, s->connect);
+    if (s->lag != NULL) {
+        if (d->lag == NULL)
+            d->lag = new_hist();
+        hist_merge(d->lag, s->lag);
+    }
 }
 
 /* ---- one worker: an event_base and a client of its own ------------------ */
@@ -161,10 +178,14 @@ static int may_start(worker *w, uint64_t intended)
 
 static void on_client_closed(hxc_client *c, void *ud);
 
+static int no_more(const worker *w)
+{
+    return w->stopping || (w->quota >= 0 && w->issued >= (uint64_t)w->quota);
+}
+
 static void finish_if_done(worker *w)
 {
-    int no_more = w->stopping || (w->quota >= 0 && w->issued >= (uint64_t)w->quota);
-    if (!no_more || w->inflight > 0 || w->closing)
+    if (!no_more(w) || w->inflight > 0 || w->closing)
         return;
     w->closing = 1;
     if (w->tick)
@@ -274,19 +295,35 @@ static void on_response(hxc_response *r, int err, void *ud)
     finish_if_done(w);
 }
 
-/* Open model: start every request whose intended time has come. */
+/* Open model: start every request whose intended time has come, then arm
+ * the one-shot timer for exactly the next intended time. Those that come due
+ * while this batch starts wait for the next loop turn (a zero timeout), so
+ * responses are read between batches even when the driver falls behind. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     worker *w = arg;
-    uint64_t now = now_ns() - w->t0;
+    uint64_t now = now_ns() - w->t0, next;
     for (;;) {
-        uint64_t intended = (uint64_t)((double)w->scheduled * 1e9 / w->rate);
-        if (intended > now || !may_start(w, intended))
+        next = (uint64_t)((double)w->scheduled * 1e9 / w->rate);
+        if (next > now || !may_start(w, next))
             break;
         w->scheduled++;
-        start_one(w, intended);
+        if (next >= w->warm_rel) {
+            uint64_t at = now_ns() - w->t0;
+            hist_record(w->st.lag, at > next ? at - next : 0);
+        }
+        start_one(w, next);
+    }
+    if (!no_more(w)) {
+        /* libevent adds the delay to the time it cached when this loop turn
+         * woke up: refreshed, the timer fires at `next`, not early. */
+        event_base_update_cache_time(w->base);
+        now = now_ns() - w->t0;
+        uint64_t wait = next > now ? (next - now + 999) / 1000 : 0; /* us, rounded up */
+        struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+        evtimer_add(w->tick, &tv);
     }
     finish_if_done(w);
 }
@@ -318,7 +355,24 @@ static void *run_worker(void *arg)
 {
     worker *w = arg;
     const options *o = w->o;
-    w->base = event_base_new();
+    w->base = NULL;
+    if (w->rate > 0) {
+        /* Precise time (CLOCK_MONOTONIC, and a timerfd under epoll) for the
+         * open model's start times; the closed model never waits on a timer
+         * and keeps the cheaper default. */
+        struct event_config *ec = event_config_new();
+        if (ec && event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER) == 0)
+            w->base = event_base_new_with_config(ec);
+        if (ec)
+            event_config_free(ec);
+    } else {
+        w->base = event_base_new();
+    }
+    if (w->base == NULL) {
+        fprintf(stderr, "hxc-load: cannot make an event base\n");
+        w->closed = 1;
+        return NULL;
+    }
     hxc_client_config cfg;
     hxc_client_config_init(&cfg);
     int conns = o->c / o->t + (w->id < o->c % o->t ? 1 : 0);
@@ -371,10 +425,14 @@ static void *run_worker(void *arg)
         evtimer_add(w->hard_ev, &tv);
     }
     if (w->rate > 0) {
-        w->tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
-        struct timeval tv = {0, 1000};
-        evtimer_add(w->tick, &tv);
-        on_tick(-1, 0, w);
+        w->tick = evtimer_new(w->base, on_tick, w);
+        if (w->tick != NULL) {
+            on_tick(-1, 0, w);
+        } else {
+            fprintf(stderr, "hxc-load: out of memory\n");
+            w->stopping = 1;
+            finish_if_done(w);
+        }
     } else {
         for (unsigned i = 0; i < w->window && may_start(w, 0); i++)
             start_one(w, 0);
@@ -427,6 +485,19 @@ static void print_row(const char *label, const hist *h)
 
 static const double pcts[] = {50, 90, 99, 99.9, 99.99};
 
+static void print_percentiles(const char *label, const hist *h)
+{
+    printf("%s percentiles:", label);
+    for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
+        char b[32];
+        fmt_time(b, sizeof(b), (double)hist_percentile(h, pcts[i]));
+        printf(" p%g=%s", pcts[i], b);
+    }
+    char b[32];
+    fmt_time(b, sizeof(b), (double)h->max);
+    printf(" max=%s\n", b);
+}
+
 static void print_summary(const stats *s)
 {
     double secs = s->seconds > 0 ? s->seconds : 1e-9;
@@ -454,15 +525,11 @@ static void print_summary(const stats *s)
     print_row("time for request:", s->latency);
     print_row("time for connect:", s->connect);
     print_row("time to 1st byte:", s->ttfb);
-    printf("latency percentiles:");
-    for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
-        char b[32];
-        fmt_time(b, sizeof(b), (double)hist_percentile(s->latency, pcts[i]));
-        printf(" p%g=%s", pcts[i], b);
-    }
-    char b[32];
-    fmt_time(b, sizeof(b), (double)s->latency->max);
-    printf(" max=%s\n", b);
+    if (s->lag != NULL) /* -R: the driver's own lateness, part of every latency */
+        print_row("start lag:", s->lag);
+    print_percentiles("latency", s->latency);
+    if (s->lag != NULL)
+        print_percentiles("start lag", s->lag);
 }
 
 static void write_json(const stats *s, FILE *f)
@@ -491,6 +558,10 @@ static void write_json(const stats *s, FILE *f)
     hist_write_json(s->ttfb, f);
     fprintf(f, ",\"connect\":");
     hist_write_json(s->connect, f);
+    if (s->lag != NULL) {
+        fprintf(f, ",\"start_lag\":");
+        hist_write_json(s->lag, f);
+    }
     fprintf(f, "}\n");
 }
 
@@ -527,6 +598,14 @@ static int read_json(stats *s, const char *text)
             return -1;
         h += strlen(keys[i]);
         if (hist_read_json(hs[i], &h) != 0)
+            return -1;
+    }
+    const char *lag = strstr(p, "\"start_lag\":"); /* -R runs only */
+    if (lag != NULL) {
+        lag += strlen("\"start_lag\":");
+        if (s->lag == NULL)
+            s->lag = new_hist();
+        if (hist_read_json(s->lag, &lag) != 0)
             return -1;
     }
     if (secs > s->seconds)
@@ -860,6 +939,8 @@ int main(int argc, char **argv)
         stats_init(&ws[i].st);
         ws[i].quota = o.duration > 0 ? -1 : o.n / o.t + (i < o.n % o.t ? 1 : 0);
         ws[i].rate = o.rate / o.t;
+        if (ws[i].rate > 0)
+            ws[i].st.lag = new_hist();
     }
     /* Worker 0 runs on the main thread: its memory comes from glibc's main
      * arena, which grows in M_TOP_PAD steps (a thread's arena grows a page at

@@ -39,9 +39,10 @@ struct conn {
     int busy;        /* a response is in progress */
     int close_after; /* close once the output drained */
     int noread;
-    /* timers for delay and drip */
+    /* timers for delay, drip and stall */
     struct event *timer;
     long drip_left, drip_ms, drip_pos;
+    long stall_ms, stall_period;
 };
 
 static conn *all_conns;
@@ -276,13 +277,50 @@ static void on_drip(evutil_socket_t fd, short what, void *arg)
     evtimer_add(c->timer, &tv);
 }
 
-static void start_timer(conn *c, event_callback_fn fn, long ms)
+int ts_stall_left(const ts_server *s, long ms, long period, struct timeval *left)
+{
+    if (period <= 0)
+        period = 1000;
+    if (ms > period)
+        ms = period;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long since = (long long)(now.tv_sec - s->started.tv_sec) * 1000000 +
+                      (now.tv_nsec - s->started.tv_nsec) / 1000; /* us */
+    long long phase = since % (period * 1000LL), until = ms * 1000LL;
+    if (phase >= until)
+        return 0;
+    left->tv_sec = (time_t)((until - phase) / 1000000);
+    left->tv_usec = (suseconds_t)((until - phase) % 1000000);
+    return 1;
+}
+
+static void start_timer_tv(conn *c, event_callback_fn fn, const struct timeval *tv)
 {
     if (c->timer)
         event_free(c->timer);
     c->timer = evtimer_new(c->srv->base, fn, c);
+    evtimer_add(c->timer, tv);
+}
+
+static void start_timer(conn *c, event_callback_fn fn, long ms)
+{
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    evtimer_add(c->timer, &tv);
+    start_timer_tv(c, fn, &tv);
+}
+
+/* A /stall request is answered once the stall is over; the timer is checked
+ * again when it fires (libevent's coarse clock may wake it a little early). */
+static void on_stall(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    struct timeval left;
+    if (ts_stall_left(c->srv, c->stall_ms, c->stall_period, &left))
+        evtimer_add(c->timer, &left);
+    else
+        respond_text(c, 200, "hello\n");
 }
 
 static void route_stats(conn *c)
@@ -370,6 +408,14 @@ static void route(conn *c)
         respond_text(c, (int)code, b);
     } else if (!strncmp(path, "/delay/", 7)) {
         start_timer(c, on_delay, num_after(path, "/delay/", 0));
+    } else if (!strcmp(path, "/stall")) {
+        struct timeval left;
+        c->stall_ms = query(u, "ms", 200);
+        c->stall_period = query(u, "period", 1000);
+        if (ts_stall_left(c->srv, c->stall_ms, c->stall_period, &left))
+            start_timer_tv(c, on_stall, &left);
+        else
+            respond_text(c, 200, "hello\n");
     } else if (!strcmp(path, "/drip")) {
         long n = query(u, "n", 10), ms = query(u, "ms", 100);
         evbuffer_add_printf(out(c), "HTTP/1.1 200 OK\r\nContent-Length: %ld\r\n\r\n", n);

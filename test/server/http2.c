@@ -4,7 +4,7 @@
  * the connection preface come here from http1.c.
  *
  * Routes (a subset of the HTTP/1.1 ones, plus HTTP/2 faults):
- *   /, /hello, /bytes/N, /status/CODE, /delay/MS, /hang, /echo, /stats
+ *   /, /hello, /bytes/N, /status/CODE, /delay/MS, /stall, /hang, /echo, /stats
  *   /trailers            body then trailers x-trailer: yes
  *   /reset?code=N        RST_STREAM(N) before any response
  *   /reset-mid?code=N    headers and 1000 bytes, then RST_STREAM(N)
@@ -46,6 +46,7 @@ typedef struct h2stream {
     int trailers;
     struct event *timer;
     int delay_status;
+    long stall_ms, stall_period;
 } h2stream;
 
 struct h2conn {
@@ -124,6 +125,30 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
     h2_flush(st->hc);
 }
 
+/* /stall: answered once the server's stall is over (checked again when the
+ * timer fires: libevent's coarse clock may wake it a little early). */
+static int stalled(h2stream *st, event_callback_fn fn)
+{
+    struct timeval left;
+    if (!ts_stall_left(st->hc->srv, st->stall_ms, st->stall_period, &left))
+        return 0;
+    if (st->timer == NULL)
+        st->timer = evtimer_new(st->hc->srv->base, fn, st);
+    evtimer_add(st->timer, &left);
+    return 1;
+}
+
+static void on_stall(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    h2stream *st = arg;
+    if (stalled(st, on_stall))
+        return;
+    respond(st, 200, "hello\n", 6);
+    h2_flush(st->hc);
+}
+
 static long num(const char *s, long dflt)
 {
     if (s == NULL || *s == '\0')
@@ -174,6 +199,11 @@ static void route(h2stream *st)
         st->timer = evtimer_new(hc->srv->base, on_delay, st);
         struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
         evtimer_add(st->timer, &tv);
+    } else if (!strcmp(path, "/stall")) {
+        st->stall_ms = num(qparam(st->path, "ms"), 200);
+        st->stall_period = num(qparam(st->path, "period"), 1000);
+        if (!stalled(st, on_stall))
+            respond(st, 200, "hello\n", 6);
     } else if (!strcmp(path, "/hang")) {
         /* never answer */
     } else if (!strcmp(path, "/echo")) {

@@ -181,6 +181,7 @@ int main(int argc, char **argv)
     if (https_port >= 0 && (cert == NULL || key == NULL))
         usage();
     signal(SIGPIPE, SIG_IGN);
+    clock_gettime(CLOCK_MONOTONIC, &srv.started);
     srv.base = event_base_new();
     if (srv.base == NULL)
         return 1;

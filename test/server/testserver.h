@@ -12,6 +12,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
+#include <time.h>
 
 typedef struct ts_server {
     struct event_base *base;
@@ -27,12 +28,20 @@ typedef struct ts_server {
     long pushes;           /* HTTP/2 pushes promised */
     long h2_max_streams;   /* SETTINGS_MAX_CONCURRENT_STREAMS we announce */
     long h2_goaway_after;  /* GOAWAY after this many streams of a connection (0: never) */
+    /* CLOCK_MONOTONIC at start: /stall's phase counts from it */
+    struct timespec started;
 } ts_server;
 
 /** Takes over a connected socket (already wrapped in a bufferevent). */
 void ts_http1_accept(ts_server *s, struct bufferevent *bev, int tls);
 /** Takes over a connection that speaks HTTP/2 (ALPN h2, or the h2c preface). */
 void ts_http2_takeover(ts_server *s, struct bufferevent *bev, int tls);
+/**
+ * /stall: the server is stalled for the first `ms` of every `period` ms since
+ * it started. 1 with the time left of the current stall in *left, or 0
+ * (in http1.c, with the routes).
+ */
+int ts_stall_left(const ts_server *s, long ms, long period, struct timeval *left);
 /** Writes the certificate set into dir; 0 or -1. */
 int ts_make_certs(const char *dir);
 /** Frees every connection still open (at exit). */
