@@ -209,7 +209,7 @@ typedef struct hxc_client_stats {
     uint64_t requests_retried;   /**< retried on a fresh connection */
     unsigned connections_open;   /**< open now (busy, idle or connecting) */
     unsigned connections_idle;   /**< idle keep-alive now */
-    unsigned requests_queued;    /**< waiting for a connection now */
+    unsigned requests_queued;    /**< waiting for a connection now (or to retry, refused) */
     unsigned requests_active;    /**< on a connection now */
 } hxc_client_stats;
 

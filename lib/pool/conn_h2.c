@@ -4,7 +4,9 @@
  * flush (after the reactor callback that submitted them), so a hundred
  * requests submitted together are framed together and leave in the turn's
  * one write. A stream refused by the server (REFUSED_STREAM, or above a GOAWAY's
- * last stream id) is retried on another connection, whatever its method.
+ * last stream id) is retried, whatever its method, with a backoff (pool.c).
+ * A connection error ends every stream of the session at once and the
+ * connection with them, after nghttp2's GOAWAY.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,12 +86,18 @@ static void ev_close(void *sud, int err, uint32_t code, int refused, const char 
         hxc__pool_finish(ex, HXC_EPROTO_REMOTE, buf);
         return;
     }
-    if (err != 0 && refused && !ex->pushed && !ex->got_bytes && hxc__pool_replayable(ex) &&
-        ex->retries < HXC__MAX_REFUSED_RETRIES) {
-        /* Not processed by the server: safe for any method. REFUSED_STREAM on a
-         * live session (over its stream limit) may be retried on it; after a
-         * GOAWAY the session takes no more streams, so another one is used. */
-        hxc__pool_retry(ex, 0);
+    if (err != 0 && refused && !ex->pushed && !ex->got_bytes && hxc__pool_replayable(ex)) {
+        /* Not processed by the server: safe for any method, as long as the
+         * deadline (or the count) allows. REFUSED_STREAM on a live session
+         * may be retried on it; after a GOAWAY the session takes no more
+         * streams, so another one is used. A stream refused because we had
+         * more open than the server's limit (sent before its SETTINGS came)
+         * needs no backoff: the pool now keeps to the limit. */
+        hxc__pool_retry_refused(ex,
+                                refused == HXC__H2_REFUSED_GOAWAY
+                                    ? "GOAWAY(NO_ERROR), above its last stream id"
+                                    : "RST_STREAM(REFUSED_STREAM)",
+                                refused == HXC__H2_REFUSED_OVER);
         return;
     }
     hxc__pool_finish(ex, err, detail);
@@ -287,15 +295,26 @@ static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
 {
     const char *detail = NULL;
     int rv = hxc__h2_recv(c->h2, data, len, &detail);
-    if (rv != 0) {
-        char buf[200];
-        snprintf(buf, sizeof(buf), "HTTP/2 session error: %s", detail ? detail : "unknown");
-        hxc__h2_send(c->h2, write_out, c); /* nghttp2's GOAWAY, best effort */
-        hxc__h2_fail_all(c->h2, rv, buf);
-        hxc__pool_conn_close(c, 0);
+    if (rv == 0 && hxc__h2_going_away(c->h2)) {
+        /* After a GOAWAY nghttp2 cannot be asked whether what came broke the
+         * session: the GOAWAY it sends for a connection error tells. */
+        hxc__h2_send(c->h2, write_out, c);
+        rv = hxc__h2_failed(c->h2, &detail);
+    }
+    if (rv == 0) {
+        settle(c);
         return;
     }
-    settle(c);
+    /* The server broke the protocol (or nghttp2 failed): the GOAWAY nghttp2
+     * queued goes first (best effort; nothing after a fatal error), then every
+     * stream fails at once with its reason, and the connection leaves the
+     * pool now, its GOAWAY flushed (requests still queued open another). */
+    hxc__h2_send(c->h2, write_out, c);
+    hxc__h2_failed(c->h2, &detail); /* the reason, as its GOAWAY gave it */
+    char buf[360];
+    snprintf(buf, sizeof(buf), "HTTP/2 connection error: %s", detail ? detail : "unknown");
+    hxc__h2_fail_all(c->h2, rv, buf);
+    hxc__pool_conn_close(c, 1);
 }
 
 static void on_closed(hxc__conn *c, int err, const char *detail)

@@ -17,6 +17,7 @@
  * the API layer, which defers the user's callback.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -194,6 +195,8 @@ static void arm(hxc__exchange *ex, double now)
         due = ex->phase_since + s;
         seconds = ex->phase_since == now ? s : 0; /* a whole period from now */
     }
+    if (ex->phase == PH_BACKOFF)
+        due = ex->retry_at; /* its own timer: the jitter makes every due time unique */
     if (ex->deadline > 0 && (due == 0 || ex->deadline < due)) {
         due = ex->deadline;
         seconds = 0;
@@ -219,12 +222,29 @@ static void arm(hxc__exchange *ex, double now)
     ex->timer_due = due;
 }
 
+static void backoff_done(hxc__exchange *ex);
+static void refused_detail(const hxc__exchange *ex, const char *what, char *buf, size_t len);
+
 static void exchange_timeout(hxc__exchange *ex)
 {
     double now = hxc__reactor_now(ex->pool->r);
     ex->timer_due = 0; /* it fired: no longer armed */
     if (ex->deadline > 0 && now >= ex->deadline - 0.0005) {
-        abandon(ex, HXC_ETIMEOUT_TOTAL, "the request's total deadline passed");
+        char buf[200];
+        if (ex->refusals > 0) /* the deadline ended the retries of a refused request */
+            refused_detail(ex,
+                           "the request's total deadline passed while the server kept "
+                           "refusing it",
+                           buf, sizeof(buf));
+        abandon(ex, HXC_ETIMEOUT_TOTAL,
+                ex->refusals > 0 ? buf : "the request's total deadline passed");
+        return;
+    }
+    if (ex->phase == PH_BACKOFF) {
+        if (now >= ex->retry_at - 0.0005)
+            backoff_done(ex);
+        else
+            arm(ex, now);
         return;
     }
     /* The timeout is not moved at every read: when it fires it checks whether
@@ -981,19 +1001,92 @@ void hxc__pool_consumed(hxc__pool *p, hxc__exchange *ex, size_t n)
         ex->c->proto->consumed(ex->c, ex, n);
 }
 
-void hxc__pool_retry(hxc__exchange *ex, int fresh)
+/* Takes `ex` off its connection, to be sent again as if new. */
+static void detach_for_retry(hxc__exchange *ex)
 {
     hxc__pool *p = ex->pool;
     unlink_from_conn(ex);
     deactivate(ex);
     ex->retries++;
-    ex->fresh_only = fresh != 0;
     ex->got_bytes = ex->written = 0;
     ex->stream_id = 0;
     ex->received = 0;
     ex->held = 0;
     ex->uploading = ex->want_body = 0;
     p->stats.requests_retried++;
+}
+
+void hxc__pool_retry(hxc__exchange *ex, int fresh)
+{
+    detach_for_retry(ex);
+    ex->fresh_only = fresh != 0;
+    enqueue(ex, 1);
+}
+
+void hxc__pool_set_refused_backoff(hxc__pool *p, double base) { p->backoff_base = base; }
+
+/* "<what>: refused N times (<how>)" */
+static void refused_detail(const hxc__exchange *ex, const char *what, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s: refused %u time%s (%s)", what, (unsigned)ex->refusals,
+             ex->refusals == 1 ? "" : "s", ex->refused_how ? ex->refused_how : "refused");
+}
+
+/* The wait before the next retry of a refused request (see pool_int.h):
+ * base * 2^(k-1) for the k-th wait, plus up to a tenth of jitter so that the
+ * requests one GOAWAY refused together do not all come back together. */
+static double refused_backoff(hxc__exchange *ex)
+{
+    hxc__pool *p = ex->pool;
+    double base = p->backoff_base;
+    if (base <= 0) {
+        double total = ex->timeouts[HXC_TIMEOUT_TOTAL];
+        base = total > 0 ? total / HXC__REFUSED_BACKOFF_SHARE : HXC__REFUSED_BACKOFF_NONE;
+        base = base < HXC__REFUSED_BACKOFF_MIN   ? HXC__REFUSED_BACKOFF_MIN
+               : base > HXC__REFUSED_BACKOFF_MAX ? HXC__REFUSED_BACKOFF_MAX
+                                                 : base;
+    }
+    int k = ex->refusals - 2; /* the second refusal waits `base` */
+    double d = base * (double)(1ull << (k < 0 ? 0 : k > 40 ? 40 : k));
+    p->rng ^= p->rng << 13; /* xorshift64: not the program's rand() state */
+    p->rng ^= p->rng >> 7;
+    p->rng ^= p->rng << 17;
+    return d * (1 + 0.1 * ((double)(p->rng >> 11) / 9007199254740992.0));
+}
+
+void hxc__pool_retry_refused(hxc__exchange *ex, const char *how, int at_once)
+{
+    hxc__pool *p = ex->pool;
+    ex->refused_how = how;
+    if (ex->refusals < UINT16_MAX)
+        ex->refusals++;
+    if (ex->deadline == 0 && ex->refusals > HXC__MAX_REFUSED_RETRIES) {
+        char buf[200];
+        refused_detail(ex, "the server kept refusing the request without processing it", buf,
+                       sizeof(buf));
+        hxc__pool_finish(ex, HXC_EPROTO_REMOTE, buf);
+        return;
+    }
+    if (ex->refusals == 1 || at_once) { /* a GOAWAY refuses what was in flight, once */
+        hxc__pool_retry(ex, 0);
+        return;
+    }
+    /* Then it waits on its own timer, in no queue and on no connection (the
+     * pool's backoff list only lets cancel_all find it); the deadline, a
+     * cancel or an abort still end it at once. */
+    detach_for_retry(ex);
+    ex->fresh_only = 0;
+    ex->state = X_BACKOFF;
+    hxc__list_insert_tail(&p->backoff, &ex->node);
+    p->nbackoff++;
+    ex->retry_at = hxc__reactor_now(p->r) + refused_backoff(ex);
+    hxc__pool_phase(ex, PH_BACKOFF);
+}
+
+static void backoff_done(hxc__exchange *ex)
+{
+    hxc__list_remove(&ex->node);
+    ex->pool->nbackoff--;
     enqueue(ex, 1);
 }
 
@@ -1033,10 +1126,14 @@ void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
     struct hxc_response *r = ex->resp;
     double now = hxc__reactor_now(p->r);
     disarm(ex);
-    if (ex->state == X_QUEUED)
+    if (ex->state == X_QUEUED) {
         dequeue(ex);
-    else
+    } else if (ex->state == X_BACKOFF) {
+        hxc__list_remove(&ex->node);
+        p->nbackoff--;
+    } else {
         deactivate(ex);
+    }
     if (ex->state != X_ACTIVE) /* it never started: it waited until now (else set at start) */
         r->timings.queued = now - ex->t_start;
     unlink_from_conn(ex);
@@ -1063,6 +1160,8 @@ void hxc__pool_cancel(hxc__pool *p, hxc__exchange *ex, int err, const char *deta
 
 void hxc__pool_cancel_all(hxc__pool *p, int err, const char *detail)
 {
+    while (!hxc__list_empty(&p->backoff))
+        hxc__pool_finish(HXC__LIST_ENTRY(p->backoff.next, hxc__exchange, node), err, detail);
     for (unsigned i = 0; i < HXC__POOL_BUCKETS; i++) {
         hxc__list *b = &p->buckets[i];
         for (hxc__list *n = b->next; n != b; n = n->next) {
@@ -1095,14 +1194,14 @@ void hxc__pool_cancel_all(hxc__pool *p, int err, const char *detail)
     }
 }
 
-unsigned hxc__pool_busy(const hxc__pool *p) { return p->nqueued + p->nactive; }
+unsigned hxc__pool_busy(const hxc__pool *p) { return p->nqueued + p->nactive + p->nbackoff; }
 
 void hxc__pool_stats(const hxc__pool *p, hxc_client_stats *out)
 {
     *out = p->stats;
     out->connections_open = p->nconns;
     out->connections_idle = p->nidle;
-    out->requests_queued = p->nqueued;
+    out->requests_queued = p->nqueued + p->nbackoff; /* waiting: for a connection, or to retry */
     out->requests_active = p->nactive;
 }
 
@@ -1118,6 +1217,10 @@ int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg)
     for (unsigned i = 0; i < HXC__POOL_BUCKETS; i++)
         hxc__list_init(&p->buckets[i]);
     hxc__list_init(&p->waiting);
+    hxc__list_init(&p->backoff);
+    p->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)p ^
+             (uint64_t)(hxc__reactor_now(r) * 1e6); /* never 0: xorshift would stay there */
+    p->rng |= 1;
     hxc__list_init(&p->idle_lru);
     hxc__defer_init(&p->dispatch, dispatch_cb, p);
     hxc__timer_init(r, &p->fd_timer, fd_timer_cb, p);

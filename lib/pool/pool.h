@@ -85,6 +85,12 @@ void hxc__pool_body_ready(hxc__pool *p, hxc__exchange *ex);
 void hxc__pool_paused(hxc__pool *p, hxc__exchange *ex, int paused);
 /** The consumer of a streamed body took `n` more bytes: credit the flow. */
 void hxc__pool_consumed(hxc__pool *p, hxc__exchange *ex, size_t n);
+/**
+ * Internal, for tests: the base (seconds) of the backoff between retries of
+ * a refused request, instead of the share of each request's deadline; 0
+ * restores that. Not in the public API: the backoff follows the deadline.
+ */
+void hxc__pool_set_refused_backoff(hxc__pool *p, double base);
 /** Ends every exchange with `err` and closes every connection. */
 void hxc__pool_cancel_all(hxc__pool *p, int err, const char *detail);
 /** Exchanges queued or running. */

@@ -18,11 +18,29 @@
 typedef struct hxc__origin hxc__origin;
 typedef struct hxc__conn hxc__conn;
 
-enum phase { PH_NONE, PH_POOL, PH_CONNECT, PH_WRITE, PH_READ };
-enum xstate { X_QUEUED, X_CONNECTING, X_ACTIVE, X_DONE };
+enum phase { PH_NONE, PH_POOL, PH_CONNECT, PH_WRITE, PH_READ, PH_BACKOFF };
+/* X_BACKOFF: refused, waiting to be retried, in no queue and on no connection. */
+enum xstate { X_QUEUED, X_CONNECTING, X_ACTIVE, X_DONE, X_BACKOFF };
 enum cstate { C_CONNECTING, C_READY };
 
-#define HXC__MAX_REFUSED_RETRIES 3
+/*
+ * Requests the server refused unprocessed (HTTP/2 REFUSED_STREAM, or above a
+ * GOAWAY's last stream id) are retried while their total deadline allows:
+ * the first retry at once, then after base * 2^(k-1) * (1 + 0.1 * rand) for
+ * the k-th wait (Go's schedule; Go's base is 1 s). The base is the
+ * request's deadline / 1000, within [1 ms, 1 s]: whatever the deadline,
+ * about ten retries fit in it, spaced geometrically (0.3 s for the default
+ * 300 s: waits of 0.3, 0.6, ... 76.8 s, ten retries in 153 s, the eleventh
+ * would end past the deadline). A short deadline retries quickly rather than
+ * spending its time waiting, a long one is capped at Go's pace. Without a
+ * deadline the base is the default deadline's (0.3 s) and the count is
+ * bounded by what the default deadline lets through: 10 retries.
+ */
+#define HXC__MAX_REFUSED_RETRIES   10
+#define HXC__REFUSED_BACKOFF_SHARE 1000.0
+#define HXC__REFUSED_BACKOFF_MIN   0.001
+#define HXC__REFUSED_BACKOFF_MAX   1.0
+#define HXC__REFUSED_BACKOFF_NONE  0.3 /* without a deadline */
 /* Idle connections older than this (seconds) are probed before reuse. */
 #define HXC__PROBE_AFTER 0.5
 /* HTTP/1.1 stops reading while a streamed body has this much unconsumed... */
@@ -64,9 +82,12 @@ struct hxc__exchange {
     double fd_wait_since; /* waiting for a file descriptor since (0: not) */
     uint8_t written;
     uint8_t fresh_only;
-    uint8_t pushed;    /* a server push: never retried */
-    uint8_t uploading; /* a streamed upload is in progress */
-    uint8_t want_body; /* asked the producer for more, not answered yet */
+    uint8_t pushed;          /* a server push: never retried */
+    uint8_t uploading;       /* a streamed upload is in progress */
+    uint8_t want_body;       /* asked the producer for more, not answered yet */
+    uint16_t refusals;       /* times the server refused it unprocessed */
+    const char *refused_how; /* the last refusal, for the final error (static text) */
+    double retry_at;         /* the end of its backoff (X_BACKOFF) */
     double timeouts[HXC_TIMEOUT__COUNT];
     /* Last, so that a recycled record keeps it: set up once per record. */
     hxc__timer timer; /* one timer for both the phase and the total deadline */
@@ -166,6 +187,10 @@ struct hxc__pool {
     hxc__list buckets[HXC__POOL_BUCKETS];
     hxc__origin *last_origin; /* the one found last (origins live as long as the pool) */
     hxc__list waiting;        /* origins with queued exchanges, FIFO */
+    hxc__list backoff;        /* refused exchanges waiting to be retried (X_BACKOFF) */
+    unsigned nbackoff;
+    uint64_t rng;        /* the backoff's jitter (xorshift) */
+    double backoff_base; /* tests: the backoff's base instead of the deadline's share */
     hxc__list idle_lru;
     hxc__defer dispatch;
     unsigned nconns, nidle, nqueued, nactive;
@@ -202,6 +227,14 @@ void hxc__pool_conn_negotiated(hxc__conn *c);
 hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, const struct hxc_headers *fields, int32_t id);
 /** Puts `ex` back at the head of its queue; `fresh` for a new connection only. */
 void hxc__pool_retry(hxc__exchange *ex, int fresh);
+/**
+ * The server refused `ex` without processing it (`how`, static text for the
+ * final error): it is retried, at once the first time (or `at_once`, when
+ * the refusal was the client's doing) and after a backoff afterwards, until
+ * its deadline passes (HXC_ETIMEOUT_TOTAL) or, without a deadline,
+ * HXC__MAX_REFUSED_RETRIES retries (then HXC_EPROTO_REMOTE).
+ */
+void hxc__pool_retry_refused(hxc__exchange *ex, const char *how, int at_once);
 /**
  * Protocol glue: a response head is complete (`data` NULL) or body bytes
  * arrived. Checks the body limit, buffers or hands over to the consumer.

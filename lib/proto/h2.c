@@ -31,9 +31,12 @@ typedef struct stream {
     uint8_t got_final; /* a final (non-1xx) HEADERS arrived */
     uint8_t in_trailers;
     uint8_t closed;
-    uint8_t pushed;  /* a promised stream: not one of ours, not counted in `open` */
-    uint8_t counted; /* counted in `open` (until it closes, or is cancelled unsent) */
-    uint8_t interim; /* 1xx heads so far */
+    uint8_t pushed;       /* a promised stream: not one of ours, not counted in `open` */
+    uint8_t counted;      /* counted in `open` (until it closes, or is cancelled unsent) */
+    uint8_t interim;      /* 1xx heads so far */
+    uint8_t peer_reset;   /* the server sent RST_STREAM (else nghttp2 closed it) */
+    uint8_t local_done;   /* our END_STREAM left: the request is all sent */
+    uint8_t detail_owned; /* `detail` was allocated for this stream */
     unsigned header_count;
     size_t header_bytes;
     size_t unacked; /* body bytes taken, not yet credited to the stream's window */
@@ -61,14 +64,47 @@ struct hxc__h2 {
     size_t stream_ack_at;      /* a stream is credited once this much is taken */
     int32_t last_id;           /* stream_of's memo */
     stream *last;
-    int goaway;
+    int goaway;      /* a GOAWAY received or sent: no new streams */
+    int goaway_recv; /* one received (nghttp2 then cannot be asked about errors) */
     int dead;
+    int term;      /* nghttp2 ended the session on a connection error (its GOAWAY queued) */
+    int inv_code;  /* the last invalid frame's nghttp2 error, for `reason` */
     int ids_spent; /* stream ids are running out: no new stream (hxc__h2_capacity) */
     /* The header block being read (HTTP/2 never interleaves two): where its
      * fields go, and its content-length (-1: none yet). */
     struct hxc_headers *fields;
     int64_t content_length;
+    int block_status;  /* the header block being read had a :status */
+    struct diag *diag; /* made on the first error only: most sessions never need it */
 };
+
+/* nghttp2's own words on the last error (error_callback2), and why the
+ * session ended (`term`): the stream records and the glue only point here. */
+struct diag {
+    int errmsg_code;
+    char errmsg[200];
+    char reason[300];
+};
+
+static struct diag *diag_of(hxc__h2 *h)
+{
+    if (h->diag == NULL)
+        h->diag = hxc__calloc(1, sizeof(*h->diag));
+    return h->diag;
+}
+
+/* The reason for `term`, whether or not it could be written down. */
+static const char *reason_of(const hxc__h2 *h)
+{
+    return h->diag && h->diag->reason[0] ? h->diag->reason : "the server broke the HTTP/2 protocol";
+}
+
+/* nghttp2's message on the error `lib_error`, if it gave one. */
+static const char *errmsg_of(const hxc__h2 *h, int lib_error)
+{
+    return h->diag && h->diag->errmsg[0] && h->diag->errmsg_code == lib_error ? h->diag->errmsg
+                                                                              : NULL;
+}
 
 /* nghttp2's allocations: through the client's recycler when there is one
  * (its per-stream objects come and go by the hundred), else hxc's hooks. */
@@ -109,6 +145,8 @@ static void stream_free(hxc__h2 *h, stream *st)
         h->last_id = 0, h->last = NULL;
     if (st->pushed)
         hxc__headers_free(&st->promise);
+    if (st->detail_owned)
+        hxc__free((char *)st->detail);
     if (!hxc__cache_keep(&h->spare, st))
         hxc__free_lines(st);
 }
@@ -154,10 +192,106 @@ static int stream_fail(hxc__h2 *h, stream *st, int err, const char *detail)
         st->err = err;
         st->detail = detail;
     }
-    nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id,
-                              err == HXC_EHEADERS_TOO_LARGE ? NGHTTP2_REFUSED_STREAM
-                                                            : NGHTTP2_CANCEL);
+    uint32_t code = err == HXC_EHEADERS_TOO_LARGE ? NGHTTP2_REFUSED_STREAM
+                    : err == HXC_EPROTO_REMOTE    ? NGHTTP2_PROTOCOL_ERROR
+                                                  : NGHTTP2_CANCEL;
+    nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, code);
     return 0; /* the stream is reset; the session goes on (nonzero would be fatal) */
+}
+
+/* The server's response on this stream broke HTTP/2's rules, as nghttp2
+ * found (it resets the stream itself): the stream ends with a protocol
+ * error, not as "reset by the server". `extra` (nghttp2's words) is copied
+ * after `what`. */
+static void stream_malformed(stream *st, const char *what, const char *extra)
+{
+    if (st->err != 0 || st->closed || st->sud == NULL)
+        return;
+    st->err = HXC_EPROTO_REMOTE;
+    st->detail = what;
+    if (extra == NULL || extra[0] == '\0')
+        return;
+    size_t n = strlen(what) + strlen(extra) + 4;
+    char *d = hxc__malloc(n);
+    if (d == NULL)
+        return; /* `what` says enough */
+    snprintf(d, n, "%s (%s)", what, extra);
+    st->detail = d;
+    st->detail_owned = 1;
+}
+
+static const char *code_name(uint32_t code)
+{
+    const char *n = nghttp2_http2_strerror(code);
+    return n ? n : "unknown";
+}
+
+/* nghttp2 rejected a response's HEADERS as an HTTP message: say which rule
+ * from what the stream had (nghttp2 only says "messaging"). */
+static const char *messaging_error(const hxc__h2 *h, const stream *st, const nghttp2_frame *f)
+{
+    if (f->hd.type != NGHTTP2_HEADERS)
+        return "malformed response";
+    int end = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+    if (!st->in_trailers && !h->block_status)
+        return "malformed response: HEADERS without :status";
+    if (st->in_trailers && !end)
+        return "malformed response: trailers without END_STREAM";
+    if (end && !st->got_final)
+        return "malformed response: the stream ended without a final response";
+    if (end)
+        return "malformed response: its body does not match its content-length";
+    return "malformed response";
+}
+
+/* A RST_STREAM left that none of ours asked for (those mark the stream
+ * first: stream_fail, a cancel, a refused push): nghttp2 reset the stream
+ * because the server's response broke a rule it checks without telling
+ * (content-length, DATA before the head, the stream's window). */
+static void rst_sent(hxc__h2 *h, int32_t id, uint32_t code)
+{
+    stream *st = stream_of(h, id);
+    if (st == NULL || st->err || st->closed || st->sud == NULL)
+        return;
+    const char *what = "the HTTP/2 library reset the stream";
+    if (code == NGHTTP2_PROTOCOL_ERROR)
+        what = st->got_final ? "malformed response: its body does not match its content-length"
+                             : "malformed response: DATA before the final response head";
+    else if (code == NGHTTP2_FLOW_CONTROL_ERROR)
+        what = "the server overflowed the stream's flow-control window";
+    stream_malformed(st, what, code_name(code));
+}
+
+/* Why the session ended: nghttp2's GOAWAY code and reason once it sent them
+ * (NULL before), with its message on the error or the invalid frame's. */
+static void set_reason(hxc__h2 *h, const char *code, const uint8_t *why, size_t len)
+{
+    struct diag *d = diag_of(h);
+    if (d == NULL)
+        return; /* reason_of says it in general */
+    const char *more = d->errmsg[0] && d->errmsg_code != NGHTTP2_ERR_HTTP_HEADER ? d->errmsg
+                       : code == NULL && h->inv_code != 0 ? nghttp2_strerror(h->inv_code)
+                                                          : NULL;
+    snprintf(d->reason, sizeof(d->reason), "%s%s%.*s%s%s%s",
+             code ? code : "the server broke the HTTP/2 protocol", len ? ": " : "",
+             len > 120 ? 120 : (int)len, why ? (const char *)why : "", more ? " (" : "",
+             more ? more : "", more ? ")" : "");
+}
+
+/* The server's END_STREAM: its response is complete (nghttp2 has checked
+ * its framing). If our request is not (a body still going, or blocked by
+ * flow control), RFC 9113 8.1 lets the server answer first: the response is
+ * delivered now and our side of the stream is reset, as over HTTP/1.1. */
+static void response_ended(hxc__h2 *h, int32_t id)
+{
+    stream *st = stream_of(h, id);
+    if (st == NULL || st->local_done || st->err || st->closed || !st->got_final || st->sud == NULL)
+        return;
+    void *sud = st->sud;
+    st->closed = 1; /* reported here, not again when nghttp2 closes it */
+    st->sud = NULL;
+    nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+    h->ev->on_close(sud, 0, NGHTTP2_NO_ERROR, 0, NULL);
 }
 
 static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud)
@@ -169,6 +303,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
         ps->id = f->push_promise.promised_stream_id;
         ps->pushed = 1;
+        ps->local_done = 1; /* reserved (remote): we send nothing on it */
         link_stream(h, ps);
         hxc__headers_init(&ps->promise);
         nghttp2_session_set_stream_user_data(s, ps->id, ps);
@@ -176,6 +311,7 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *f, void *ud
     }
     h->fields = NULL;
     h->content_length = -1;
+    h->block_status = 0;
     stream *st = stream_of(h, f->hd.stream_id);
     if (st && st->got_final)
         st->in_trailers = 1;
@@ -220,6 +356,7 @@ static int on_pseudo_header(hxc__h2 *h, stream *st, const uint8_t *name, size_t 
 {
     if (nl != 7 || !hxc__eq_lit(name, ":status", 7))
         return 0;
+    h->block_status = 1;
     int status = 0;
     for (size_t i = 0; i < vl; i++)
         status = status * 10 + (value[i] - '0');
@@ -284,6 +421,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
     hxc__h2 *h = ud;
     if (f->hd.type == NGHTTP2_GOAWAY) {
         h->goaway = 1;
+        h->goaway_recv = 1;
         if (h->ev->on_goaway)
             h->ev->on_goaway(h->ud, f->goaway.last_stream_id, f->goaway.error_code);
         return 0;
@@ -327,6 +465,56 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         }
         if (st && !st->got_final && (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
             st->err = HXC_EPROTO_REMOTE, st->detail = "stream ended without a final response";
+    } else if (f->hd.type == NGHTTP2_RST_STREAM) {
+        stream *st = stream_of(h, f->hd.stream_id);
+        if (st != NULL)
+            st->peer_reset = 1; /* the server's reset, not one of nghttp2's */
+        return 0;
+    } else if (f->hd.type != NGHTTP2_DATA) {
+        return 0;
+    }
+    if (f->hd.flags & NGHTTP2_FLAG_END_STREAM)
+        response_ended(h, f->hd.stream_id);
+    return 0;
+}
+
+/* A frame nghttp2 found invalid: a stream error (it resets the stream
+ * itself) or a connection error (it ends the session: seen by
+ * hxc__h2_recv). A stream of ours ends as a malformed response, in nghttp2's
+ * words; a connection error is reported for all of them. */
+static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *f, int lib_error, void *ud)
+{
+    (void)s;
+    hxc__h2 *h = ud;
+    int http = lib_error == NGHTTP2_ERR_HTTP_HEADER || lib_error == NGHTTP2_ERR_HTTP_MESSAGING;
+    int32_t id = f->hd.type == NGHTTP2_PUSH_PROMISE && http ? f->push_promise.promised_stream_id
+                                                            : f->hd.stream_id;
+    stream *st = id > 0 ? stream_of(h, id) : NULL;
+    if (st == NULL) {
+        h->inv_code = lib_error; /* for the session's end, if it is one */
+        return 0;
+    }
+    const char *what = lib_error == NGHTTP2_ERR_HTTP_HEADER
+                           ? "malformed response: a forbidden or invalid header field"
+                       : lib_error == NGHTTP2_ERR_HTTP_MESSAGING
+                           ? messaging_error(h, st, f)
+                           : "malformed response: an invalid frame";
+    const char *extra = errmsg_of(h, lib_error);
+    if (extra == NULL)
+        extra = nghttp2_strerror(lib_error);
+    stream_malformed(st, what, extra);
+    return 0;
+}
+
+/* nghttp2's message on an error (for people, says its manual): the invalid
+ * header field it names, or why the session is ending. */
+static int on_error(nghttp2_session *s, int lib_error, const char *msg, size_t len, void *ud)
+{
+    (void)s;
+    struct diag *d = diag_of(ud);
+    if (d != NULL) {
+        d->errmsg_code = lib_error;
+        snprintf(d->errmsg, sizeof(d->errmsg), "%.*s", len > INT_MAX ? INT_MAX : (int)len, msg);
     }
     return 0;
 }
@@ -335,11 +523,25 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 {
     (void)s;
     hxc__h2 *h = ud;
-    if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
-        return 0;
-    stream *st = stream_of(h, f->hd.stream_id);
-    if (st != NULL && !st->pushed && !st->closed && st->sud != NULL && h->ev->on_sent)
-        h->ev->on_sent(st->sud, (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0);
+    if (f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) {
+        stream *st = stream_of(h, f->hd.stream_id);
+        if (st == NULL)
+            return 0;
+        int end = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
+        if (end)
+            st->local_done = 1;
+        if (!st->pushed && !st->closed && st->sud != NULL && h->ev->on_sent)
+            h->ev->on_sent(st->sud, end);
+    } else if (f->hd.type == NGHTTP2_RST_STREAM) {
+        rst_sent(h, f->hd.stream_id, f->rst_stream.error_code);
+    } else if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code != NGHTTP2_NO_ERROR) {
+        /* Ours are NO_ERROR (hxc__h2_shutdown): this is nghttp2 ending the
+         * session on a connection error, with its reason as debug data. */
+        h->term = 1;
+        h->goaway = 1;
+        set_reason(h, code_name(f->goaway.error_code), f->goaway.opaque_data,
+                   f->goaway.opaque_data_len);
+    }
     return 0;
 }
 
@@ -397,12 +599,6 @@ void hxc__h2_consume_connection(hxc__h2 *h, size_t n)
         nghttp2_session_consume_connection(h->s, n);
 }
 
-static const char *code_name(uint32_t code)
-{
-    const char *n = nghttp2_http2_strerror(code);
-    return n ? n : "unknown";
-}
-
 static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
 {
     (void)s;
@@ -412,6 +608,9 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
         return 0;
     nghttp2_session_set_stream_user_data(h->s, id, NULL);
     h->last_id = 0, h->last = NULL;
+    /* More streams open than the server allows (its SETTINGS came after
+     * them): a refusal of ours to fix, not the server's state. */
+    int over = st->counted && h->open > h->peer_max_streams;
     if (st->counted) {
         st->counted = 0;
         h->open--;
@@ -421,10 +620,28 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
         int err = st->err, refused = 0;
         const char *detail = err != 0 ? st->detail : NULL; /* its line is cold otherwise */
         char buf[96];
-        if (err == 0 && code != NGHTTP2_NO_ERROR) {
-            refused = code == NGHTTP2_REFUSED_STREAM;
+        if (h->term) { /* closed while the session ends on a connection error */
+            err = HXC_EPROTO_REMOTE;
+            detail = reason_of(h);
+        } else if (err == 0 && code != NGHTTP2_NO_ERROR && st->peer_reset) {
+            refused = code != NGHTTP2_REFUSED_STREAM ? 0
+                      : over                         ? HXC__H2_REFUSED_OVER
+                                                     : HXC__H2_REFUSED_RST;
             err = HXC_ESTREAM_RESET;
             snprintf(buf, sizeof(buf), "stream reset by the server: %s (0x%x)", code_name(code),
+                     (unsigned)code);
+            detail = buf;
+        } else if (err == 0 && code == NGHTTP2_REFUSED_STREAM) {
+            /* nghttp2's own: above the last stream id of the server's GOAWAY
+             * (or not sent at all, the session closing): never processed. */
+            refused = HXC__H2_REFUSED_GOAWAY;
+            err = HXC_EPROTO_REMOTE;
+            detail = h->goaway_recv
+                         ? "not processed: above the last stream id of the server's GOAWAY"
+                         : "not sent: the HTTP/2 session was closing";
+        } else if (err == 0 && code != NGHTTP2_NO_ERROR) {
+            err = HXC_EPROTO_REMOTE; /* nghttp2 reset it without telling why */
+            snprintf(buf, sizeof(buf), "the HTTP/2 stream was reset: %s (0x%x)", code_name(code),
                      (unsigned)code);
             detail = buf;
         } else if (err == 0 && !st->got_final) {
@@ -452,8 +669,11 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
                                                : st->read(st->sud, buf, len, &got, &eof);
         if (rv == HXC__H2_DEFER)
             return NGHTTP2_ERR_DEFERRED;
-        if (rv != 0)
+        if (rv != 0) {
+            if (st->err == 0 && !st->closed)
+                st->err = rv, st->detail = "the request body could not be produced";
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
+        }
         if (eof)
             *flags |= NGHTTP2_DATA_FLAG_EOF;
         return (ssize_t)got;
@@ -500,6 +720,8 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+    nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb, on_invalid_frame);
+    nghttp2_session_callbacks_set_error_callback2(cb, on_error);
     /* Before the peer's SETTINGS arrive, assume a modest limit (RFC 9113 says 100+). */
     nghttp2_option_set_peer_max_concurrent_streams(opt, 100);
     /* Windows are credited as data is consumed: at once for buffered bodies,
@@ -551,6 +773,7 @@ void hxc__h2_free(hxc__h2 *h)
     stream *st;
     while ((st = hxc__cache_take(&h->spare)) != NULL)
         hxc__free_lines(st);
+    hxc__free(h->diag);
     hxc__free(h);
 }
 
@@ -682,8 +905,10 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
 
 int hxc__h2_recv(hxc__h2 *h, const uint8_t *data, size_t len, const char **detail)
 {
-    if (h->dead)
+    if (h->dead || h->term) {
+        *detail = h->term ? reason_of(h) : "the HTTP/2 session is over";
         return HXC_EPROTO_REMOTE;
+    }
     ssize_t rv = nghttp2_session_mem_recv(h->s, data, len);
     if (rv >= 0 && h->conn_unacked > 0) {
         nghttp2_session_consume_connection(h->s, h->conn_unacked);
@@ -694,7 +919,27 @@ int hxc__h2_recv(hxc__h2 *h, const uint8_t *data, size_t len, const char **detai
         *detail = nghttp2_strerror((int)rv);
         return rv == NGHTTP2_ERR_NOMEM ? HXC_ENOMEM : HXC_EPROTO_REMOTE;
     }
+    /* A connection error does not fail mem_recv: nghttp2 queues a GOAWAY and
+     * ignores everything after. It shows as a session that allows no new
+     * request although no GOAWAY went either way and stream ids remain
+     * (after a GOAWAY, only nghttp2's own, once sent, shows it). */
+    if (!h->goaway && !h->ids_spent && !nghttp2_session_check_request_allowed(h->s)) {
+        h->term = 1;
+        set_reason(h, NULL, NULL, 0); /* until its GOAWAY says more (on_frame_send) */
+    }
+    if (h->term) {
+        *detail = reason_of(h);
+        return HXC_EPROTO_REMOTE;
+    }
     return 0;
+}
+
+int hxc__h2_failed(const hxc__h2 *h, const char **detail)
+{
+    if (!h->term)
+        return 0;
+    *detail = reason_of(h);
+    return HXC_EPROTO_REMOTE;
 }
 
 int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n), void *wud)
@@ -718,7 +963,7 @@ int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n)
 
 unsigned hxc__h2_capacity(const hxc__h2 *h)
 {
-    if (h->dead || h->goaway)
+    if (h->dead || h->goaway || h->term)
         return 0;
     uint32_t peer = h->peer_max_streams;
     uint32_t cap = h->lim.max_streams && h->lim.max_streams < peer ? h->lim.max_streams : peer;
@@ -765,7 +1010,7 @@ int hxc__h2_finished(const hxc__h2 *h)
     return h->dead || (!nghttp2_session_want_read(h->s) && !nghttp2_session_want_write(h->s));
 }
 
-int hxc__h2_going_away(const hxc__h2 *h) { return h->goaway || h->dead; }
+int hxc__h2_going_away(const hxc__h2 *h) { return h->goaway || h->dead || h->term; }
 
 void hxc__h2_fail_all(hxc__h2 *h, int err, const char *detail)
 {

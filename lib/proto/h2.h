@@ -20,6 +20,11 @@ typedef struct hxc__h2 hxc__h2;
 
 #define HXC__H2_KEEP 1
 
+/* Why a stream was not processed (on_close's `refused`). */
+#define HXC__H2_REFUSED_RST    1 /* RST_STREAM(REFUSED_STREAM) from the server */
+#define HXC__H2_REFUSED_GOAWAY 2 /* above a GOAWAY's last stream id (or never sent) */
+#define HXC__H2_REFUSED_OVER   3 /* the same, of a stream over the server's limit */
+
 /** Per-stream events; `sud` is the pointer given to hxc__h2_submit. 0 or a negative hxc error. */
 typedef struct hxc__h2_events {
     /** The final head's status (1xx heads are skipped): set *fields to the
@@ -34,9 +39,15 @@ typedef struct hxc__h2_events {
     int (*on_trailer)(void *sud, const char *n, size_t nl, const char *v, size_t vl);
     /**
      * The stream ended: err 0 when the response completed, else a negative
-     * hxc error (HXC_ESTREAM_RESET with `code`, HXC_EPROTO_REMOTE, ...);
-     * `refused` when the server is known not to have processed it (GOAWAY
-     * above its id, or REFUSED_STREAM) so it may be retried anywhere.
+     * hxc error: HXC_ESTREAM_RESET (`code`) for a RST_STREAM of the server's,
+     * HXC_EPROTO_REMOTE for a response nghttp2 or we found malformed (and
+     * for every stream of a session that ended on a connection error), ...
+     * `refused` (HXC__H2_REFUSED_*) when the server is known not to have
+     * processed it, so it may be retried anywhere.
+     *
+     * A complete response may end the stream while the request is still
+     * being sent (RFC 9113 8.1): it is reported as a success, and our side of
+     * the stream is reset (NO_ERROR).
      */
     void (*on_close)(void *sud, int err, uint32_t code, int refused, const char *detail);
     /** The peer sent GOAWAY (called once per GOAWAY frame). */
@@ -88,8 +99,20 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
 void hxc__h2_free(hxc__h2 *h);
 /** Submits a request; returns the stream id (> 0) or a negative hxc error. */
 int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *req, void *sud);
-/** Feeds received bytes. 0, or a negative hxc error: the session is dead. */
+/**
+ * Feeds received bytes. 0, or a negative hxc error with *detail saying why:
+ * the session is over. HXC_EPROTO_REMOTE when the server broke the protocol
+ * (a connection error): nghttp2 has queued a GOAWAY, which hxc__h2_send
+ * still sends; then hxc__h2_fail_all. Other errors are fatal at once.
+ */
 int hxc__h2_recv(hxc__h2 *h, const uint8_t *data, size_t len, const char **detail);
+/**
+ * Whether the session ended on a connection error (HXC_EPROTO_REMOTE, and
+ * why in *detail), found in what was received or in the GOAWAY nghttp2 sent
+ * for it; 0 if not. After a GOAWAY either way nghttp2 cannot be asked while
+ * receiving, so its own GOAWAY, once sent, is what shows the error.
+ */
+int hxc__h2_failed(const hxc__h2 *h, const char **detail);
 /**
  * Serialises pending frames through `write` (called with chunks; returns 0
  * or a negative error). 0 or a negative hxc error.
@@ -113,7 +136,7 @@ void hxc__h2_cancel(hxc__h2 *h, int32_t stream_id);
 void hxc__h2_shutdown(hxc__h2 *h);
 /** Whether the session has nothing more to do (both sides done). */
 int hxc__h2_finished(const hxc__h2 *h);
-/** Whether a GOAWAY was received or sent. */
+/** Whether a GOAWAY was received or sent, or the session ended (no new streams). */
 int hxc__h2_going_away(const hxc__h2 *h);
 /** Fails every open stream with `err` (the connection died); no on_close afterwards. */
 void hxc__h2_fail_all(hxc__h2 *h, int err, const char *detail);

@@ -535,15 +535,16 @@ static void test_refused_stream_retried_with_a_budget(void **state)
     assert_int_equal(testsrv_start(&s, NULL), 0);
     hxc_client_config cfg;
     h2c_config(&cfg);
+    cfg.total_timeout = 1; /* the budget: retried with backoff until it passes */
     itest t;
     itest_open(&t, &cfg);
     hxc_future *f = itest_fetch(t.client, "POST", itest_url(&s, 0, "/reset?code=7"), "body");
-    itest_assert_err(f, HXC_ESTREAM_RESET);
+    itest_assert_err(f, HXC_ETIMEOUT_TOTAL);
     assert_non_null(strstr(hxc_response_error_detail(hxc_future_response(f)), "REFUSED_STREAM"));
     hxc_future_free(f);
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);
-    assert_int_equal(st.requests_retried, 3); /* any method: unprocessed; then it gives up */
+    assert_true(st.requests_retried >= 3); /* any method: unprocessed */
     itest_close(&t);
     testsrv_stop(&s);
 }
