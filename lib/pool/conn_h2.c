@@ -5,6 +5,13 @@
  * requests submitted together are framed together and leave in the turn's
  * one write. A stream refused by the server (REFUSED_STREAM, or above a GOAWAY's
  * last stream id) is retried on another connection, whatever its method.
+ *
+ * Flow: frames are pulled from nghttp2 only while the transport is below its
+ * high-water mark; over it they stay in nghttp2 (bodies are then not read,
+ * so producers are not called) until the socket drains below the low mark.
+ * Reading goes on meanwhile: the receive side is bounded by flow control,
+ * and the ACKs nghttp2 owes a peer that never reads pile up inside nghttp2,
+ * whose outbound-ACK limit then ends the session.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,10 +205,27 @@ static int write_out(void *wud, const uint8_t *p, size_t n)
     return hxc__transport_write(c->t, p, n);
 }
 
-/* After any change: send what nghttp2 has, close a finished session, re-file. */
+/* The mark is looked at every 16 KiB, not at every frame: the hundred HEADERS
+ * frames of a turn cost no look, and the queue goes over the mark by 16 KiB
+ * and a frame at most. */
+#define MARK_EVERY (16u << 10)
+
+/* Sends what nghttp2 has while the transport is below its mark (over it,
+ * nothing: the session is then "stopped", see on_drained). 0 or an hxc error. */
+static int send_frames(hxc__conn *c)
+{
+    int rv;
+    do
+        rv = hxc__h2_send(c->h2, write_out, c, hxc__transport_full(c->t) ? 0 : MARK_EVERY);
+    while (rv == 1 && !hxc__transport_full(c->t));
+    return rv < 0 ? rv : 0;
+}
+
+/* After any change: send what nghttp2 has (up to the transport's mark), close
+ * a finished session, re-file. */
 static void settle(hxc__conn *c)
 {
-    int rv = hxc__h2_send(c->h2, write_out, c);
+    int rv = send_frames(c);
     if (rv != 0 || (c->closing && c->nexchanges == 0)) {
         hxc__h2_fail_all(c->h2, rv ? rv : HXC_ECLOSED, "HTTP/2 session ended");
         hxc__pool_conn_close(c, rv == 0);
@@ -324,7 +348,7 @@ static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
     if (rv != 0) {
         char buf[200];
         snprintf(buf, sizeof(buf), "HTTP/2 session error: %s", detail ? detail : "unknown");
-        hxc__h2_send(c->h2, write_out, c); /* nghttp2's GOAWAY, best effort */
+        send_frames(c); /* nghttp2's GOAWAY, best effort */
         hxc__h2_fail_all(c->h2, rv, buf);
         hxc__pool_conn_close(c, 0);
         return;
@@ -340,10 +364,16 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
     hxc__pool_conn_close(c, 0);
 }
 
+/* Progress is followed per stream (ev_sent); here the flow goes on: frames
+ * left in nghttp2 at the high-water mark are pulled once the socket has taken
+ * the queue below the low one, and a connection that was not idle only
+ * because its bytes had not left is filed again. */
 static void on_drained(hxc__conn *c, int all)
 {
-    (void)c;
-    (void)all; /* progress is followed per stream (on_sent) */
+    if (hxc__h2_stopped(c->h2) && !hxc__transport_full(c->t))
+        hxc__defer_schedule(c->pool->r, &c->flush_task);
+    if (all && c->nexchanges == 0 && !c->idle)
+        hxc__pool_conn_update(c);
 }
 
 static void consumed(hxc__conn *c, hxc__exchange *ex, size_t n)
@@ -355,7 +385,7 @@ static void consumed(hxc__conn *c, hxc__exchange *ex, size_t n)
 static void goodbye(hxc__conn *c)
 {
     hxc__h2_shutdown(c->h2);
-    hxc__h2_send(c->h2, write_out, c);
+    send_frames(c);
 }
 
 static void destroy(hxc__conn *c)

@@ -62,6 +62,7 @@ struct hxc__h2 {
     stream *last;
     int goaway;
     int dead;
+    int stopped;   /* the last hxc__h2_send stopped at its limit: frames may be left */
     int ids_spent; /* stream ids are running out: no new stream (hxc__h2_capacity) */
     /* The header block being read (HTTP/2 never interleaves two): where its
      * fields go, and its content-length (-1: none yet). */
@@ -699,11 +700,13 @@ int hxc__h2_recv(hxc__h2 *h, const uint8_t *data, size_t len, const char **detai
     return 0;
 }
 
-int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n), void *wud)
+int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n), void *wud,
+                 size_t limit)
 {
+    h->stopped = 0;
     if (h->dead)
         return 0;
-    for (;;) {
+    for (size_t sent = 0; sent < limit;) {
         const uint8_t *p;
         ssize_t n = nghttp2_session_mem_send(h->s, &p);
         if (n < 0) {
@@ -715,8 +718,13 @@ int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n)
         int rv = write(wud, p, (size_t)n);
         if (rv != 0)
             return rv;
+        sent += (size_t)n;
     }
+    h->stopped = 1; /* the rest stays in nghttp2 */
+    return 1;
 }
+
+int hxc__h2_stopped(const hxc__h2 *h) { return h->stopped && !h->dead; }
 
 unsigned hxc__h2_capacity(const hxc__h2 *h)
 {
