@@ -87,10 +87,9 @@ static unsigned capacity(hxc__conn *c) { return c->nexchanges == 0 && !c->closin
 
 static int usable(hxc__conn *c) { return hxc__transport_is_alive(c->t); }
 
-/* Up to this much queued for the socket before the producer is asked for more. */
-#define UPLOAD_QUEUE (256u << 10)
-
-/* Sends what the producer gave (chunked when the length is unknown). */
+/* Sends what the producer gave (chunked when the length is unknown), and asks
+ * for more while the transport is below its high-water mark: over it, the
+ * producer waits until the socket has taken the queue below the low mark. */
 static int send_upload(hxc__conn *c, hxc__exchange *ex)
 {
     struct hxc_response *r = ex->resp;
@@ -112,7 +111,7 @@ static int send_upload(hxc__conn *c, hxc__exchange *ex)
         ex->uploading = 0;
         if (chunked)
             rv = hxc__transport_write(c->t, "0\r\n\r\n", 5);
-    } else if (rv == 0 && hxc__transport_pending(c->t) < UPLOAD_QUEUE) {
+    } else if (rv == 0 && !hxc__transport_full(c->t)) {
         hxc__pool_want_body(ex);
     }
     return rv;
@@ -179,13 +178,10 @@ static void consumed(hxc__conn *c, hxc__exchange *ex, size_t n)
 static void on_drained(hxc__conn *c, int all)
 {
     hxc__exchange *ex = cur(c);
-    if (ex != NULL && !ex->written && !all) {
+    if (ex != NULL && (ex->uploading || (!ex->written && !all))) {
         hxc__pool_phase(ex, PH_WRITE); /* progress: the write timeout starts over */
-        return;
-    }
-    if (ex != NULL && ex->uploading) {
-        hxc__pool_phase(ex, PH_WRITE); /* progress */
-        hxc__pool_want_body(ex);       /* the socket took it all: more, please */
+        if (ex->uploading && !hxc__transport_full(c->t))
+            hxc__pool_want_body(ex); /* below the low mark: more, please */
         return;
     }
     if (ex != NULL && !ex->written) {

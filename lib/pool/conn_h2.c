@@ -7,6 +7,13 @@
  * last stream id) is retried, whatever its method, with a backoff (pool.c).
  * A connection error ends every stream of the session at once and the
  * connection with them, after nghttp2's GOAWAY.
+ *
+ * Flow: frames are pulled from nghttp2 only while the transport is below its
+ * high-water mark; over it they stay in nghttp2 (bodies are then not read,
+ * so producers are not called) until the socket drains below the low mark.
+ * Reading goes on meanwhile: the receive side is bounded by flow control,
+ * and the ACKs nghttp2 owes a peer that never reads pile up inside nghttp2,
+ * whose outbound-ACK limit then ends the session.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,10 +179,55 @@ static int write_out(void *wud, const uint8_t *p, size_t n)
     return hxc__transport_write(c->t, p, n);
 }
 
-/* After any change: send what nghttp2 has, close a finished session, re-file. */
+/* The mark is looked at every 16 KiB, not at every frame: the hundred HEADERS
+ * frames of a turn cost no look, and the queue goes over the mark by 16 KiB
+ * and a frame at most. */
+#define MARK_EVERY (16u << 10)
+
+/* Sends what nghttp2 has while the transport is below its mark (over it,
+ * nothing: the session is then "stopped", see on_drained). 0 or an hxc error. */
+/* What a session that is ending may still frame past the high-water mark:
+ * its GOAWAY (and the few frames queued before it). */
+#define LAST_WORDS (16u << 10)
+
+static int send_frames(hxc__conn *c)
+{
+    int rv;
+    do
+        rv = hxc__h2_send(c->h2, write_out, c, hxc__transport_full(c->t) ? 0 : MARK_EVERY);
+    while (rv == 1 && !hxc__transport_full(c->t));
+    return rv < 0 ? rv : 0;
+}
+
+/* The server broke the protocol (or nghttp2 failed): the GOAWAY nghttp2
+ * queued goes first (best effort; nothing after a fatal error), framed
+ * whatever the transport holds (it is small, and the last thing this
+ * connection sends); then every stream fails at once with its reason, and
+ * the connection leaves the pool now, its GOAWAY flushed (requests still
+ * queued open another). */
+static void session_failed(hxc__conn *c, int rv, const char *detail)
+{
+    hxc__h2_send(c->h2, write_out, c, LAST_WORDS);
+    hxc__h2_failed(c->h2, &detail); /* the reason, as its GOAWAY gave it */
+    char buf[360];
+    snprintf(buf, sizeof(buf), "HTTP/2 connection error: %s", detail ? detail : "unknown");
+    hxc__h2_fail_all(c->h2, rv, buf);
+    hxc__pool_conn_close(c, 1);
+}
+
+/* After any change: send what nghttp2 has (up to the transport's mark), close
+ * a finished session, re-file. */
 static void settle(hxc__conn *c)
 {
-    int rv = hxc__h2_send(c->h2, write_out, c);
+    int rv = send_frames(c);
+    const char *detail = NULL;
+    /* After a GOAWAY nghttp2 cannot be asked whether what came broke the
+     * session: the GOAWAY it sends for a connection error tells, once framed
+     * (behind a full transport that waits for the socket to drain). */
+    if (rv == 0 && hxc__h2_going_away(c->h2) && hxc__h2_failed(c->h2, &detail) != 0) {
+        session_failed(c, HXC_EPROTO_REMOTE, detail);
+        return;
+    }
     if (rv != 0 || (c->closing && c->nexchanges == 0)) {
         hxc__h2_fail_all(c->h2, rv ? rv : HXC_ECLOSED, "HTTP/2 session ended");
         hxc__pool_conn_close(c, rv == 0);
@@ -295,26 +347,10 @@ static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
 {
     const char *detail = NULL;
     int rv = hxc__h2_recv(c->h2, data, len, &detail);
-    if (rv == 0 && hxc__h2_going_away(c->h2)) {
-        /* After a GOAWAY nghttp2 cannot be asked whether what came broke the
-         * session: the GOAWAY it sends for a connection error tells. */
-        hxc__h2_send(c->h2, write_out, c);
-        rv = hxc__h2_failed(c->h2, &detail);
-    }
-    if (rv == 0) {
+    if (rv == 0)
         settle(c);
-        return;
-    }
-    /* The server broke the protocol (or nghttp2 failed): the GOAWAY nghttp2
-     * queued goes first (best effort; nothing after a fatal error), then every
-     * stream fails at once with its reason, and the connection leaves the
-     * pool now, its GOAWAY flushed (requests still queued open another). */
-    hxc__h2_send(c->h2, write_out, c);
-    hxc__h2_failed(c->h2, &detail); /* the reason, as its GOAWAY gave it */
-    char buf[360];
-    snprintf(buf, sizeof(buf), "HTTP/2 connection error: %s", detail ? detail : "unknown");
-    hxc__h2_fail_all(c->h2, rv, buf);
-    hxc__pool_conn_close(c, 1);
+    else
+        session_failed(c, rv, detail);
 }
 
 static void on_closed(hxc__conn *c, int err, const char *detail)
@@ -325,10 +361,16 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
     hxc__pool_conn_close(c, 0);
 }
 
+/* Progress is followed per stream (ev_sent); here the flow goes on: frames
+ * left in nghttp2 at the high-water mark are pulled once the socket has taken
+ * the queue below the low one, and a connection that was not idle only
+ * because its bytes had not left is filed again. */
 static void on_drained(hxc__conn *c, int all)
 {
-    (void)c;
-    (void)all; /* progress is followed per stream (on_sent) */
+    if (hxc__h2_stopped(c->h2) && !hxc__transport_full(c->t))
+        hxc__defer_schedule(c->pool->r, &c->flush_task);
+    if (all && c->nexchanges == 0 && !c->idle)
+        hxc__pool_conn_update(c);
 }
 
 static void consumed(hxc__conn *c, hxc__exchange *ex, size_t n)
@@ -340,7 +382,7 @@ static void consumed(hxc__conn *c, hxc__exchange *ex, size_t n)
 static void goodbye(hxc__conn *c)
 {
     hxc__h2_shutdown(c->h2);
-    hxc__h2_send(c->h2, write_out, c);
+    send_frames(c);
 }
 
 static void destroy(hxc__conn *c)

@@ -340,7 +340,10 @@ static const hxc__transport_handler conn_handler = {
 static void idle_timer_cb(hxc__timer *t, void *arg)
 {
     (void)t;
-    hxc__pool_conn_close(arg, 1);
+    hxc__conn *c = arg;
+    if (c->nexchanges > 0)
+        return; /* armed while its bytes were stuck (see conn_update), busy since */
+    hxc__pool_conn_close(c, c->idle);
 }
 
 static void set_idle(hxc__conn *c, int idle)
@@ -434,7 +437,14 @@ void hxc__pool_conn_update(hxc__conn *c)
         hxc__pool_conn_close(c, 1);
         return;
     }
-    set_idle(c, c->nexchanges == 0);
+    /* Bytes that have not left yet (a peer that stopped reading, a stream's
+     * reset behind a full queue): not idle, so nothing reuses it or counts it
+     * idle before they leave (the protocol files it again when they have);
+     * if they never do, it is closed when it would have expired idle. */
+    int unsent = c->nexchanges == 0 && hxc__transport_pending(c->t) > 0;
+    set_idle(c, c->nexchanges == 0 && !unsent);
+    if (unsent && !hxc__timer_armed(&c->idle_timer))
+        hxc__timer_start(&c->idle_timer, p->cfg.keepalive_expiry);
     /* Excess idle connections are closed at the end of the turn (dispatch),
      * not now: requests the callbacks of this turn send may still take them.
      * Closing at once made a crawler that keeps N requests in flight on more

@@ -69,6 +69,7 @@ struct hxc__h2 {
     int dead;
     int term;      /* nghttp2 ended the session on a connection error (its GOAWAY queued) */
     int inv_code;  /* the last invalid frame's nghttp2 error, for `reason` */
+    int stopped;   /* the last hxc__h2_send stopped at its limit: frames may be left */
     int ids_spent; /* stream ids are running out: no new stream (hxc__h2_capacity) */
     /* The header block being read (HTTP/2 never interleaves two): where its
      * fields go, and its content-length (-1: none yet). */
@@ -942,11 +943,13 @@ int hxc__h2_failed(const hxc__h2 *h, const char **detail)
     return HXC_EPROTO_REMOTE;
 }
 
-int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n), void *wud)
+int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n), void *wud,
+                 size_t limit)
 {
+    h->stopped = 0;
     if (h->dead)
         return 0;
-    for (;;) {
+    for (size_t sent = 0; sent < limit;) {
         const uint8_t *p;
         ssize_t n = nghttp2_session_mem_send(h->s, &p);
         if (n < 0) {
@@ -958,8 +961,13 @@ int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n)
         int rv = write(wud, p, (size_t)n);
         if (rv != 0)
             return rv;
+        sent += (size_t)n;
     }
+    h->stopped = 1; /* the rest stays in nghttp2 */
+    return 1;
 }
+
+int hxc__h2_stopped(const hxc__h2 *h) { return h->stopped && !h->dead; }
 
 unsigned hxc__h2_capacity(const hxc__h2 *h)
 {

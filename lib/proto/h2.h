@@ -115,9 +115,15 @@ int hxc__h2_recv(hxc__h2 *h, const uint8_t *data, size_t len, const char **detai
 int hxc__h2_failed(const hxc__h2 *h, const char **detail);
 /**
  * Serialises pending frames through `write` (called with chunks; returns 0
- * or a negative error). 0 or a negative hxc error.
+ * or a negative error), `limit` bytes at most (one chunk more at most; 0
+ * sends nothing): 0 when nghttp2 has nothing more to send now, 1 when it
+ * stopped at the limit (the rest stays in nghttp2, which bounds the ACKs it
+ * owes a peer), or a negative hxc error.
  */
-int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n), void *wud);
+int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n), void *wud,
+                 size_t limit);
+/** Whether the last hxc__h2_send stopped at its limit (frames may be left). */
+int hxc__h2_stopped(const hxc__h2 *h);
 /** Streams that may still be opened now (0 after GOAWAY). */
 unsigned hxc__h2_capacity(const hxc__h2 *h);
 /** Streams open. */

@@ -1,7 +1,8 @@
 /*
  * reactor/reactor.c - timers, fd watchers and the deferred queues (once per
  * loop turn, or eager: when the current callback returns) over a caller-owned
- * event_base.
+ * event_base. An item runs at most once per pass of the queues; queued again
+ * in the same pass, it waits for the next loop turn (see reactor.h).
  */
 #include <event2/dns.h>
 
@@ -11,13 +12,26 @@
 #include "core/mem.h"
 #include "reactor/reactor.h"
 
-static void run_deferred_cb(evutil_socket_t fd, short what, void *arg)
+static void run_deferred_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The next loop turn has come (the loop polled and ran its due timers): what
+ * waited for it joins the queues, and a new pass runs them. */
+static void later_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     hxc__reactor *r = arg;
-    r->defer_armed = 0;
-    hxc__reactor_run_deferred(r);
+    r->later_armed = 0;
+    r->pass_open = 0;
+    while (!hxc__list_empty(&r->later)) {
+        hxc__defer *d = HXC__LIST_ENTRY(r->later.next, hxc__defer, node);
+        hxc__list_remove(&d->node);
+        hxc__list_insert_tail(d->eager ? &r->eager : &r->deferred, &d->node);
+    }
+    if (!r->defer_armed && !(hxc__list_empty(&r->eager) && hxc__list_empty(&r->deferred))) {
+        r->defer_armed = 1;
+        event_active(&r->defer_ev, EV_TIMEOUT, 0);
+    }
 }
 
 int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_servers)
@@ -35,8 +49,12 @@ int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_
         return HXC_ENOMEM;
     hxc__list_init(&r->deferred);
     hxc__list_init(&r->eager);
-    r->defer_armed = 0;
-    if (event_assign(&r->defer_ev, base, -1, 0, run_deferred_cb, r) != 0)
+    hxc__list_init(&r->later);
+    r->defer_armed = r->later_armed = 0;
+    r->pass = 0;
+    r->pass_open = r->running = 0;
+    if (event_assign(&r->defer_ev, base, -1, 0, run_deferred_cb, r) != 0 ||
+        evtimer_assign(&r->later_ev, base, later_cb, r) != 0)
         return HXC_EINVAL;
     return 0;
 }
@@ -62,6 +80,7 @@ static int run_batch(hxc__reactor *r, hxc__list *list)
     while (!hxc__list_empty(&batch)) {
         hxc__defer *d = HXC__LIST_ENTRY(batch.next, hxc__defer, node);
         hxc__list_remove(&d->node);
+        d->ran = r->pass;
         r->now_valid = 0;
         r->in_callback++;
         d->cb(d, d->arg);
@@ -77,20 +96,56 @@ static int run_batch(hxc__reactor *r, hxc__list *list)
     return 1;
 }
 
-void hxc__reactor_run_deferred(hxc__reactor *r)
+/* Eager items first: the requests a delivery sends are then flushed with
+ * the turn's other frames. 0 if an item destroyed the reactor. */
+static int run_queues(hxc__reactor *r)
 {
-    /* Eager items first: the requests a delivery sends are then flushed with
-     * the turn's other frames. */
-    if (run_batch(r, &r->eager))
-        run_batch(r, &r->deferred);
+    return run_batch(r, &r->eager) && run_batch(r, &r->deferred);
+}
+
+void hxc__reactor_run_deferred(hxc__reactor *r) { run_queues(r); }
+
+/* The queues' pass in this loop turn. What its items queue (items that have
+ * not run in it yet) is run by the pass itself, in one more run in this
+ * turn; what already ran waits in `later` for the next turn. */
+static void run_deferred_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    hxc__reactor *r = arg;
+    r->defer_armed = 0;
+    if (!r->pass_open) {
+        if (++r->pass == 0)
+            r->pass = 1; /* 0 is "never ran" */
+        r->pass_open = 1;
+    }
+    r->running = 1;
+    if (!run_queues(r))
+        return; /* destroyed by an item */
+    r->running = 0;
+    if (hxc__list_empty(&r->eager) && hxc__list_empty(&r->deferred)) {
+        r->pass_open = 0;
+        return;
+    }
+    r->defer_armed = 1; /* the pass goes on after the turn's other callbacks */
+    event_active(&r->defer_ev, EV_TIMEOUT, 0);
 }
 
 void hxc__defer_schedule(hxc__reactor *r, hxc__defer *d)
 {
+    static const struct timeval next_turn = {0, 0};
     if (hxc__list_linked(&d->node))
         return;
+    if (r->pass_open && d->ran == r->pass) {
+        hxc__list_insert_tail(&r->later, &d->node);
+        if (!r->later_armed) {
+            r->later_armed = 1;
+            event_add(&r->later_ev, &next_turn);
+        }
+        return;
+    }
     hxc__list_insert_tail(d->eager ? &r->eager : &r->deferred, &d->node);
-    if (!r->defer_armed) {
+    if (!r->defer_armed && !r->running) {
         r->defer_armed = 1;
         event_active(&r->defer_ev, EV_TIMEOUT, 0);
     }
@@ -116,7 +171,9 @@ void hxc__reactor_destroy(hxc__reactor *r)
     if (r->alive != NULL)
         *r->alive = 0; /* destroyed from a deferred item: its runner stops */
     event_del(&r->defer_ev);
-    r->defer_armed = 0;
+    event_del(&r->later_ev);
+    r->defer_armed = r->later_armed = 0;
+    r->running = r->pass_open = 0;
     if (r->dns != NULL) {
         evdns_base_free(r->dns, 1); /* fails pending lookups: their tickets free */
         r->dns = NULL;

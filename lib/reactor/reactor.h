@@ -6,6 +6,12 @@
  * must never run inside the call that caused them, deferred frees). The
  * reactor never runs the loop itself and never keeps it alive on its own:
  * only armed timers and watched fds do.
+ *
+ * A deferred item runs at most once per pass of the queue: queued again
+ * after it ran in the current pass (a task that re-arms itself, or two that
+ * re-arm each other), it waits for the next loop turn, after the loop has
+ * polled its fds and run its due timers. So no chain of deferred work keeps
+ * the caller's loop from turning (DESIGN.md, "Flow").
  */
 #ifndef HXC_REACTOR_H
 #define HXC_REACTOR_H
@@ -31,7 +37,8 @@ struct hxc__defer {
     hxc__list node;
     hxc__defer_cb cb;
     void *arg;
-    int eager; /* runs as soon as the reactor's callback that queued it returns */
+    int eager;    /* runs as soon as the reactor's callback that queued it returns */
+    unsigned ran; /* the pass of the deferred queue it last ran in */
 };
 
 struct hxc__timer {
@@ -58,10 +65,19 @@ struct hxc__io {
 struct hxc__reactor {
     struct event_base *base;
     struct evdns_base *dns; /* created on first use */
-    struct event defer_ev;
-    hxc__list deferred; /* run once per loop turn (HTTP/2 flushes: one write each) */
-    hxc__list eager;    /* run when the current fd or timer callback returns */
-    int defer_armed;
+    struct event defer_ev;  /* made active: runs the queues in this loop turn */
+    struct event later_ev;  /* a zero timeout: fires on the next turn, after the poll */
+    hxc__list deferred;     /* run once per loop turn (HTTP/2 flushes: one write each) */
+    hxc__list eager;        /* run when the current fd or timer callback returns */
+    hxc__list later;        /* ran in this pass already: wait for the next turn */
+    int defer_armed, later_armed;
+    /* A pass of the deferred queue: one run of it, and the runs it chains in
+     * the same loop turn (what its items queued). `pass_open` while it goes
+     * on; `running` while its items run (what they queue is run by the pass
+     * itself, not by another activation). */
+    unsigned pass;
+    int pass_open;
+    int running;
     char *dns_servers; /* NULL: the system's resolv.conf */
     /* libevent "common timeouts": timers of one duration share an O(1) queue
      * instead of each going through the min-heap. */
@@ -119,6 +135,7 @@ static inline void hxc__defer_init(hxc__defer *d, hxc__defer_cb cb, void *arg)
     d->cb = cb;
     d->arg = arg;
     d->eager = 0;
+    d->ran = 0;
 }
 /** An eager item runs when the reactor callback (fd or timer) that queued it
  *  returns, rather than at the end of the loop turn: still never inside the
@@ -134,7 +151,8 @@ static inline void hxc__defer_init_eager(hxc__defer *d, hxc__defer_cb cb, void *
     hxc__defer_init(d, cb, arg);
     d->eager = 1;
 }
-/** Queues `d` to run once on this or the next loop turn; no-op if queued. */
+/** Queues `d` to run once, in this loop turn, or in the next one if it
+ *  already ran in the current pass of the queue; no-op if queued. */
 void hxc__defer_schedule(hxc__reactor *r, hxc__defer *d);
 static inline void hxc__defer_cancel(hxc__defer *d) { hxc__list_remove(&d->node); }
 static inline int hxc__defer_pending(const hxc__defer *d) { return hxc__list_linked(&d->node); }

@@ -9,6 +9,10 @@
  * other deferred work such as the client's delivery); the handler may free
  * the transport inside any of them, so after each call the code checks
  * `t->dead` through a guard before touching `t` again.
+ *
+ * Flow: the write queue's marks (transport.h) tell writers when to stop;
+ * one flush writes, and one read callback reads, HXC__IO_BUDGET bytes at
+ * most, so the loop turns between them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +64,7 @@ struct hxc__transport {
     hxc__defer kick;   /* starts connecting, or flushes the queue */
     hxc__defer reread; /* TLS: records OpenSSL read ahead wait to be taken */
     int read_paused;
+    int full;                  /* over the high-water mark, not yet below the low one */
     int write_blocked_on_read; /* TLS wants a read before it can write */
     int read_blocked_on_write; /* TLS wants a write before it can read */
     int *dead_flag;            /* set when freed during a callback */
@@ -206,9 +211,13 @@ static void reread_if_held(hxc__transport *t)
         hxc__defer_schedule(t->r, &t->reread);
 }
 
+/* Up to 64 reads, and HXC__IO_BUDGET bytes, per callback: what is left
+ * waits for the next loop turn (the socket stays readable; records OpenSSL
+ * holds are taken by the deferred read, which also runs once per turn). */
 static int read_into(hxc__transport *t, uint8_t *buf, size_t cap)
 {
-    for (int rounds = 0; rounds < 64 && !t->read_paused; rounds++) {
+    size_t got = 0;
+    for (int rounds = 0; rounds < 64 && got < HXC__IO_BUDGET && !t->read_paused; rounds++) {
         ssize_t n;
         if (t->ssl) {
             clear_tls_errors();
@@ -253,6 +262,7 @@ static int read_into(hxc__transport *t, uint8_t *buf, size_t cap)
                 return -1;
             }
         }
+        got += (size_t)n;
         if (GUARDED(t, t->h->on_read(t->ud, buf, (size_t)n)))
             return -1;
         if (t->state != ST_OPEN)
@@ -260,7 +270,7 @@ static int read_into(hxc__transport *t, uint8_t *buf, size_t cap)
         if (!t->ssl && (size_t)n < cap)
             return 0; /* short read: the socket is drained */
     }
-    reread_if_held(t); /* stopped by the round limit: the rest may be held */
+    reread_if_held(t); /* stopped by a limit: the rest may be held */
     return 0;
 }
 
@@ -499,12 +509,16 @@ int hxc__transport_connect(hxc__transport **out, hxc__reactor *r, const hxc__end
     return 0;
 }
 
+/* Writes what the socket takes, HXC__IO_BUDGET bytes at most: the rest goes
+ * when the socket is writable on a later loop turn (a peer that reads as fast
+ * as we write must not hold the loop for a whole upload). */
 static void flush(hxc__transport *t)
 {
     if (t->state != ST_OPEN)
         return;
     size_t before = evbuffer_get_length(t->out);
-    while (evbuffer_get_length(t->out) > 0) {
+    while (evbuffer_get_length(t->out) > 0 &&
+           before - evbuffer_get_length(t->out) < HXC__IO_BUDGET) {
         if (t->ssl) {
             size_t len = evbuffer_get_length(t->out);
             if (len > 16384)
@@ -531,10 +545,16 @@ static void flush(hxc__transport *t)
             int n = evbuffer_peek(t->out, -1, NULL, v, 64);
             if (n > 64)
                 n = 64;
+            /* One sendmsg may take a whole static body (by reference) if the
+             * peer reads as fast: it is offered the budget's rest at most. */
+            size_t room = HXC__IO_BUDGET - (before - evbuffer_get_length(t->out));
             struct iovec iov[64];
             for (int i = 0; i < n; i++) {
                 iov[i].iov_base = v[i].iov_base;
-                iov[i].iov_len = v[i].iov_len;
+                iov[i].iov_len = v[i].iov_len < room ? v[i].iov_len : room;
+                room -= iov[i].iov_len;
+                if (room == 0)
+                    n = i + 1;
             }
             struct msghdr msg;
             memset(&msg, 0, sizeof(msg));
@@ -552,6 +572,8 @@ static void flush(hxc__transport *t)
     }
     update_io(t);
     size_t after = evbuffer_get_length(t->out);
+    if (after <= HXC__WRITE_LOW)
+        t->full = 0;
     if (after < before && t->h->on_drained)
         t->h->on_drained(t->ud, after == 0); /* progress: all of it, or some */
 }
@@ -584,6 +606,15 @@ int hxc__transport_write_ref(hxc__transport *t, const void *data, size_t len)
 }
 
 size_t hxc__transport_pending(const hxc__transport *t) { return evbuffer_get_length(t->out); }
+
+/* Looked at when a writer asks, not at every write (a hundred small frames
+ * per turn): the flag is set here and cleared by a flush below the low mark. */
+int hxc__transport_full(hxc__transport *t)
+{
+    if (!t->full && evbuffer_get_length(t->out) >= HXC__WRITE_HIGH)
+        t->full = 1;
+    return t->full;
+}
 
 void hxc__transport_pause_read(hxc__transport *t, int paused)
 {

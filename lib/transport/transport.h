@@ -10,6 +10,14 @@
  * one SSL_write per 16 KiB record): a hundred small writes in one turn
  * leave in one syscall. Reads take up to 64 KiB per recv (the reactor's
  * buffer; over TLS, OpenSSL reads ahead that much).
+ *
+ * Flow: the write queue has a high-water mark. Over it the transport is
+ * "full" until it has drained below the low-water mark; writers check it
+ * and stop producing (a body producer is not called, nghttp2 is not asked
+ * for frames) until on_drained finds it no longer full. A flush writes at
+ * most HXC__IO_BUDGET bytes and a read callback reads at most that much:
+ * the rest waits for the next loop turn, so a fast peer never holds the
+ * caller's loop.
  */
 #ifndef HXC_TRANSPORT_H
 #define HXC_TRANSPORT_H
@@ -38,7 +46,8 @@ typedef struct hxc__transport_handler {
      * dead (owner must still call hxc__transport_free).
      */
     void (*on_closed)(void *ud, int err, const char *detail);
-    /** The kernel took queued bytes: all of them (`all`), or some (progress). */
+    /** The kernel took queued bytes: all of them (`all`), or some (progress).
+     *  Writers stopped by the high-water mark look at hxc__transport_full. */
     void (*on_drained)(void *ud, int all);
 } hxc__transport_handler;
 
@@ -61,8 +70,22 @@ int hxc__transport_connect(hxc__transport **out, hxc__reactor *r, const hxc__end
 int hxc__transport_write(hxc__transport *t, const void *data, size_t len);
 /** Queues bytes by reference: they must stay valid until drained or freed. */
 int hxc__transport_write_ref(hxc__transport *t, const void *data, size_t len);
+/* The write queue's marks: over HIGH writers stop (the size the HTTP/1.1
+ * upload queue had), below LOW they go on (a quarter of it: a slow socket is
+ * not fed a frame at a time, nor left idle while a writer refills). */
+#define HXC__WRITE_HIGH (256u << 10)
+#define HXC__WRITE_LOW  (64u << 10)
+/* Bytes one flush writes, and one read callback reads, at most. */
+#define HXC__IO_BUDGET (1u << 20)
+
 /** Bytes queued but not yet taken by the kernel. */
 size_t hxc__transport_pending(const hxc__transport *t);
+/**
+ * Whether writers must stop: the queue went over HXC__WRITE_HIGH and has not
+ * drained below HXC__WRITE_LOW since. A writer may still queue what it has in
+ * hand (one frame, one piece of a body); it must not ask for more.
+ */
+int hxc__transport_full(hxc__transport *t);
 /** Stops or resumes reading. */
 void hxc__transport_pause_read(hxc__transport *t, int paused);
 /**

@@ -32,7 +32,7 @@ static long first_settings_value(size_t max_header_bytes, uint16_t id)
     assert_int_equal(hxc__h2_new(&h, &ev, NULL, &lim), 0);
     hxc__buf b;
     hxc__buf_init(&b);
-    assert_int_equal(hxc__h2_send(h, collect, &b), 0);
+    assert_int_equal(hxc__h2_send(h, collect, &b, SIZE_MAX), 0);
     hxc__h2_free(h);
     /* The 24-byte preface, then a SETTINGS frame (type 4): 6-byte entries. */
     assert_true(b.len > 24 + 9);
@@ -174,7 +174,7 @@ static void test_cancel_mid_header_block(void **state)
 
     hxc__buf b;
     hxc__buf_init(&b);
-    assert_int_equal(hxc__h2_send(h, collect, &b), 0); /* preface, SETTINGS, HEADERS */
+    assert_int_equal(hxc__h2_send(h, collect, &b, SIZE_MAX), 0); /* preface, SETTINGS, HEADERS */
     srv_recv(srv, &b);
     hxc__buf_reset(&b);
     srv_send(srv, &b); /* SETTINGS, its ACK, HEADERS, CONTINUATION */

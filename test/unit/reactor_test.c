@@ -1,4 +1,5 @@
-/* Unit tests of lib/reactor: when deferred items run (eager vs once per turn). */
+/* Unit tests of lib/reactor: when deferred items run (eager vs once per turn),
+ * and that no chain of deferred work keeps the loop from turning. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,11 +135,148 @@ static void test_eager_from_outside(void **state)
     fixture_close(&f, base);
 }
 
+/* ---- yielding ------------------------------------------------------------ */
+
+typedef struct chain {
+    hxc__reactor r;
+    hxc__defer a, b;
+    int runs_a, runs_b, limit;
+    int ticks; /* the caller's own timer */
+} chain;
+
+static void a_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    chain *c = arg;
+    if (++c->runs_a < c->limit)
+        hxc__defer_schedule(&c->r, &c->b); /* B queues A again: a cycle */
+}
+
+static void b_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    chain *c = arg;
+    if (++c->runs_b < c->limit)
+        hxc__defer_schedule(&c->r, &c->a);
+}
+
+static void self_cb(hxc__defer *d, void *arg)
+{
+    chain *c = arg;
+    if (++c->runs_a < c->limit)
+        hxc__defer_schedule(&c->r, d); /* re-arms itself, like an upload's delivery */
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ((chain *)arg)->ticks++;
+}
+
+/* Runs the loop one turn at a time: the caller's zero-delay timer (re-added
+ * every turn, as a due timer of the caller's would be) fires on each, while
+ * deferred work that re-arms itself runs once per turn, not a thousand times
+ * in the first one. */
+static void run_turns(chain *c, struct event_base *base, struct event *tick)
+{
+    static const struct timeval now = {0, 0};
+    for (int turn = 1; turn <= 5; turn++) {
+        evtimer_add(tick, &now);
+        assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+        assert_true(c->runs_a <= turn);
+        assert_true(c->runs_b <= turn);
+    }
+    assert_true(c->ticks >= 4);
+    assert_true(c->runs_a >= 3);
+}
+
+/* A reactor on a new event_base for `c`, with the caller's timer `*tick`. */
+static struct event_base *chain_open(chain *c, int limit, struct event **tick)
+{
+    memset(c, 0, sizeof(*c));
+    c->limit = limit;
+    struct event_base *base = event_base_new();
+    assert_non_null(base);
+    assert_int_equal(hxc__reactor_init(&c->r, base, NULL), 0);
+    hxc__defer_init(&c->a, a_cb, c);
+    hxc__defer_init(&c->b, b_cb, c);
+    *tick = evtimer_new(base, tick_cb, c);
+    return base;
+}
+
+static void chain_close(chain *c, struct event_base *base, struct event *tick)
+{
+    hxc__defer_cancel(&c->a);
+    hxc__defer_cancel(&c->b);
+    event_free(tick);
+    hxc__reactor_destroy(&c->r);
+    event_base_free(base);
+}
+
+static void rearming_item(int eager)
+{
+    chain c;
+    struct event *tick;
+    struct event_base *base = chain_open(&c, 1000, &tick);
+    if (eager)
+        hxc__defer_init_eager(&c.a, self_cb, &c);
+    else
+        hxc__defer_init(&c.a, self_cb, &c);
+    hxc__defer_schedule(&c.r, &c.a);
+    run_turns(&c, base, tick);
+    chain_close(&c, base, tick);
+}
+
+static void test_self_rearming_item_yields(void **state)
+{
+    (void)state;
+    rearming_item(0);
+    rearming_item(1);
+}
+
+static void test_cycle_of_items_yields(void **state)
+{
+    (void)state;
+    chain c;
+    struct event *tick;
+    struct event_base *base = chain_open(&c, 1000, &tick);
+    /* An eager item and a once-per-turn one, as a delivery and a flush. */
+    hxc__defer_init_eager(&c.a, a_cb, &c);
+    hxc__defer_schedule(&c.r, &c.a);
+    run_turns(&c, base, tick);
+    assert_true(c.runs_b >= 3);
+    chain_close(&c, base, tick);
+}
+
+/* What an item queues that has not run in this pass still runs in this turn
+ * (an HTTP/2 flush queues the transport's write: both in one turn). */
+static void test_new_item_runs_in_the_same_turn(void **state)
+{
+    (void)state;
+    chain c;
+    struct event *tick;
+    /* A queues B, B queues A once more: A waits for the next turn. */
+    struct event_base *base = chain_open(&c, 2, &tick);
+    hxc__defer_schedule(&c.r, &c.a);
+    assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+    assert_int_equal(c.runs_a, 1);
+    assert_int_equal(c.runs_b, 1);
+    assert_true(hxc__defer_pending(&c.a));
+    assert_int_equal(event_base_loop(base, EVLOOP_ONCE), 0);
+    assert_int_equal(c.runs_a, 2);
+    assert_false(hxc__defer_pending(&c.b));
+    chain_close(&c, base, tick);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eager_runs_after_its_callback),
         cmocka_unit_test(test_eager_from_outside),
+        cmocka_unit_test(test_self_rearming_item_yields),
+        cmocka_unit_test(test_cycle_of_items_yields),
+        cmocka_unit_test(test_new_item_runs_in_the_same_turn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
