@@ -117,10 +117,16 @@ static void call_set_state(hxc__call *call, enum hxc__call_state st)
     hxc__defer_schedule(&c->r, &c->deliver);
 }
 
+/* A callback of the user's ended the exchange: cancelled in the pool if it
+ * still runs, else (the whole response came before the callback ran) the
+ * response carries the error, so that a consumer whose write failed learns
+ * that its request did not succeed. */
 static void stream_abort(hxc__call *call, int err, const char *why)
 {
     if (call->ex != NULL)
         hxc__pool_cancel(call->client->pool, call->ex, err, why);
+    else
+        hxc__response_fail(call->resp, err, why);
 }
 
 /* Hands what a streamed response has to its consumer; from the delivery task only. */
@@ -181,6 +187,8 @@ static void upload_produce(hxc__call *call)
     c->in_callback++;
     int rv = q->producer(q, resp->up.data + resp->up.len, piece, &written, &eof, q->producer_ud);
     hxc__user_returned(c);
+    if (call->ex == NULL)
+        return; /* the producer cancelled its request (or the client was aborted) */
     if (rv < 0) {
         stream_abort(call, rv, "aborted by the body producer");
         return;

@@ -77,9 +77,22 @@ static int idempotent(const char *m)
            !strcmp(m, "TRACE") || !strcmp(m, "PUT") || !strcmp(m, "DELETE");
 }
 
+/* A response ended on a connection that may be reused: it is filed again
+ * (and may take the origin's next queued request) only once the read
+ * callback has returned. Bytes the same read loop still gets then find no
+ * exchange and close the connection, as bytes after a response must; filed
+ * at once, the next request would have taken them for its response. It runs
+ * before the delivery the end scheduled (queued first), so the callback's
+ * next request finds the connection available. */
+static void refile_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    hxc__pool_conn_update(arg);
+}
+
 static int init(hxc__conn *c)
 {
-    (void)c;
+    hxc__defer_init_eager(&c->flush_task, refile_cb, c);
     return 0;
 }
 
@@ -220,10 +233,10 @@ static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
         c->read_paused = 0;
         hxc__transport_pause_read(c->t, 0);
     }
-    hxc__pool_finish(ex, 0, NULL);
     if (reuse)
-        hxc__pool_conn_update(c);
-    else
+        hxc__defer_schedule(c->pool->r, &c->flush_task);
+    hxc__pool_finish(ex, 0, NULL);
+    if (!reuse)
         hxc__pool_conn_close(c, 1);
 }
 

@@ -474,6 +474,7 @@ static int start_on(hxc__conn *c, hxc__exchange *ex)
         r->timings.tls = c->tt.tls;
     }
     c->requests++;
+    ex->fd_wait_since = 0; /* it has a connection: a later wait starts over */
     set_idle(c, 0);
     return c->proto->start(c, ex);
 }
@@ -640,12 +641,26 @@ static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
     }
 }
 
-/* A connection that can take `ex` now, or NULL. Exact mode opens its
- * connections first, whatever the others could take. */
-static hxc__conn *ready_conn(hxc__pool *p, hxc__origin *o, const hxc__exchange *ex)
+/* Whether the pool may open another connection now: under max_connections,
+ * and under the count at which sockets last ran out of descriptors. */
+static int may_open(const hxc__pool *p)
+{
+    return p->nconns < p->cfg.max_connections && !(p->fd_starved && p->nconns >= p->fd_cap);
+}
+
+/* Exact mode (load testing) opens an origin's connections before using any;
+ * when no more can open (max_connections, or out of descriptors) it uses
+ * those it has instead of closing one to open another. */
+static int opening_first(const hxc__pool *p, const hxc__origin *o)
 {
     unsigned exact = p->cfg.exact_conns;
-    return exact && o->nconns < exact ? NULL : pick(o, ex);
+    return exact && o->nconns < exact && may_open(p);
+}
+
+/* A connection that can take `ex` now, or NULL. */
+static hxc__conn *ready_conn(hxc__pool *p, hxc__origin *o, const hxc__exchange *ex)
+{
+    return opening_first(p, o) ? NULL : pick(o, ex);
 }
 
 /* Starts `ex` (out of any queue) on `c` and re-files the connection. */
@@ -664,7 +679,7 @@ static int handoff(hxc__conn *c)
 {
     hxc__pool *p = c->pool;
     hxc__origin *o = c->o;
-    if (p->cfg.exact_conns && o->nconns < p->cfg.exact_conns)
+    if (opening_first(p, o))
         return 0; /* exact mode opens its connections first (dispatch) */
     while (!hxc__list_empty(&o->queue) && c->proto->capacity(c) > 0 && origin_has_room(p, o)) {
         hxc__exchange *ex = HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node);
@@ -709,7 +724,7 @@ static void dispatch_origin(hxc__pool *p, hxc__origin *o)
             if (o->nconns >= per_host_limit(p))
                 return;
         }
-        if (p->nconns >= p->cfg.max_connections || (p->fd_starved && p->nconns >= p->fd_cap)) {
+        if (!may_open(p)) {
             if (p->fd_starved && !hxc__timer_armed(&p->fd_timer))
                 hxc__timer_start(&p->fd_timer, FD_RETRY);
             if (hxc__list_empty(&p->idle_lru))
@@ -837,7 +852,9 @@ static void fd_timer_cb(hxc__timer *t, void *arg)
     (void)t;
     hxc__pool *p = arg;
     p->fd_cap += p->fd_cap / 2 + 1;
-    if (p->fd_cap >= p->cfg.max_connections)
+    /* The cap ends when it reaches max_connections, or when nothing waits
+     * any more: a shortage must not slow the next burst down. */
+    if (p->fd_cap >= p->cfg.max_connections || p->nqueued == 0)
         p->fd_starved = 0;
     else if (p->nqueued > 0)
         hxc__timer_start(&p->fd_timer, FD_RETRY);

@@ -147,7 +147,7 @@ struct hxc__conn {
     hxc__timer idle_timer;
     hxc__timer ping_timer; /* HTTP/2 health check while idle */
     int ping_outstanding;
-    hxc__defer flush_task;
+    hxc__defer flush_task; /* HTTP/2: frames out; HTTP/1.1: re-filing after a response */
     unsigned requests; /* exchanges started on it */
     const char *version;
     hxc__transport_times tt;

@@ -5,10 +5,6 @@
  * caller says so, a per-origin cap on requests in flight holds, and requests
  * can be cancelled one by one in callback style.
  */
-#include <dirent.h>
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include "itest.h"
 
 #define NSRV 20
@@ -280,82 +276,6 @@ static void test_request_cancel(void **state)
     }
 }
 
-/* ---- running out of file descriptors ------------------------------------ */
-
-/* The lowest descriptor above every open one (the limit is on numbers). */
-static int fd_ceiling(void)
-{
-    int top = 0;
-    DIR *d = opendir("/proc/self/fd");
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d) && atoi(e->d_name) >= top)
-            top = atoi(e->d_name) + 1;
-    closedir(d);
-    return top;
-}
-
-/* Takes every free descriptor below `ceiling`, so that only the ones above
- * it are left; returns how many it took (closed by free_holes). */
-static int fill_holes(int ceiling, int *held, int cap)
-{
-    int n = 0;
-    for (;;) {
-        int fd = dup(0);
-        if (fd < 0)
-            break;
-        if (fd >= ceiling || n == cap) {
-            close(fd);
-            break;
-        }
-        held[n++] = fd;
-    }
-    return n;
-}
-
-/* A burst of requests with room for only a few more descriptors: they wait
- * for descriptors as for a pool slot (connections closed and reused), and
- * all succeed; with none at all they fail at the pool timeout, not at once. */
-static void test_out_of_descriptors(void **state)
-{
-    (void)state;
-    struct rlimit old;
-    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-    for (int room = 0; room < 2; room++) {
-        hxc_client_config cfg;
-        hxc_client_config_init(&cfg);
-        cfg.pool_timeout = room ? 0 : 0.5;
-        cfg.max_idle_connections = 100;
-        itest t;
-        itest_open(&t, &cfg);
-        /* The client's own descriptors (its loop's) exist now: leave room for
-         * 6 sockets more, or none. */
-        int top = fd_ceiling(), held[256];
-        int nheld = fill_holes(top, held, 256);
-        struct rlimit lim = old;
-        lim.rlim_cur = (rlim_t)top + (room ? 6 : 0);
-        assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
-        itest_counter c;
-        itest_counter_init(&c, NULL, -1);
-        itest_send_n(t.client, itest_url(&srv[3], 0, "/delay/20"), 60, &c);
-        itest_run_until(t.base, &c.done, 60);
-        assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
-        while (nheld > 0)
-            close(held[--nheld]);
-        if (room) {
-            if (c.ok != 60)
-                fail_msg("%d failed, first %s", c.failed, hxc_error_name(c.first_err));
-            /* Attempts count as opened: the first burst's 60, then a few. */
-            assert_true(opened(&t) <= 120);
-        } else {
-            assert_int_equal(c.failed, 60);
-            assert_int_equal(c.first_err, HXC_ETIMEOUT_POOL);
-        }
-        itest_close(&t);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,7 +285,6 @@ int main(void)
         cmocka_unit_test(test_bulk_deadline_after_queue),
         cmocka_unit_test(test_requests_per_host),
         cmocka_unit_test(test_request_cancel),
-        cmocka_unit_test(test_out_of_descriptors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
