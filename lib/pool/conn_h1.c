@@ -83,7 +83,8 @@ static int idempotent(const char *m)
  * exchange and close the connection, as bytes after a response must; filed
  * at once, the next request would have taken them for its response. It runs
  * before the delivery the end scheduled (queued first), so the callback's
- * next request finds the connection available. */
+ * next request finds the connection available. When the socket was drained
+ * by this read, nothing can follow in the loop and it is filed at once. */
 static void refile_cb(hxc__defer *d, void *arg)
 {
     (void)d;
@@ -233,11 +234,17 @@ static void on_read(hxc__conn *c, const uint8_t *data, size_t len)
         c->read_paused = 0;
         hxc__transport_pause_read(c->t, 0);
     }
-    if (reuse)
+    /* Filed again after this read loop (refile_cb), unless nothing more was
+     * waiting in the socket: then no byte of this loop can follow, and it is
+     * filed at once. */
+    int later = reuse && !hxc__transport_read_drained(c->t);
+    if (later)
         hxc__defer_schedule(c->pool->r, &c->flush_task);
     hxc__pool_finish(ex, 0, NULL);
     if (!reuse)
         hxc__pool_conn_close(c, 1);
+    else if (!later)
+        hxc__pool_conn_update(c);
 }
 
 static void on_closed(hxc__conn *c, int err, const char *detail)

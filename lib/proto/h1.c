@@ -45,6 +45,49 @@ static unsigned count_cr(const char *p, const char *end)
     return n;
 }
 
+/* ---- texts: views of the bytes being parsed, copied only when needed ---- */
+
+static void text_reset(hxc__h1_text *t)
+{
+    t->view = NULL;
+    hxc__buf_reset(&t->buf);
+}
+
+/* The view becomes a copy (its bytes are about to go away, or more come). */
+static int text_keep(hxc__h1 *h, hxc__h1_text *t)
+{
+    if (t->view == NULL)
+        return 0;
+    const char *v = t->view;
+    t->view = NULL;
+    return hxc__buf_append(&t->buf, v, t->vlen) == 0 ? 0
+                                                     : set_err(h, HXC_ENOMEM, "out of memory");
+}
+
+static int text_add(hxc__h1 *h, hxc__h1_text *t, const char *at, size_t len)
+{
+    if (t->view == NULL && t->buf.len == 0) {
+        t->view = at; /* the first span: a view until it must be kept */
+        t->vlen = len;
+        return 0;
+    }
+    if (text_keep(h, t) != 0)
+        return -1;
+    return hxc__buf_append(&t->buf, at, len) == 0 ? 0 : set_err(h, HXC_ENOMEM, "out of memory");
+}
+
+static const char *text_get(const hxc__h1_text *t, size_t *len)
+{
+    if (t->view != NULL) {
+        *len = t->vlen;
+        return t->view;
+    }
+    *len = t->buf.len;
+    return (const char *)t->buf.data;
+}
+
+static int text_empty(const hxc__h1_text *t) { return t->view == NULL && t->buf.len == 0; }
+
 static int on_message_begin(llhttp_t *p)
 {
     hxc__h1 *h = H1(p);
@@ -52,8 +95,8 @@ static int on_message_begin(llhttp_t *p)
     h->interim = 0;
     h->in_trailers = 0;
     h->in_value = 0;
-    hxc__buf_reset(&h->name);
-    hxc__buf_reset(&h->value);
+    text_reset(&h->name);
+    text_reset(&h->value);
     return 0;
 }
 
@@ -61,27 +104,27 @@ static int on_status(llhttp_t *p, const char *at, size_t len)
 {
     hxc__h1 *h = H1(p);
     h->started = 1;
-    return hxc__buf_append(&h->value, at, len) == 0 ? 0 : set_err(h, HXC_ENOMEM, "out of memory");
+    return text_add(h, &h->value, at, len);
 }
 
 static int emit_field(hxc__h1 *h)
 {
     h->fold_state = 0;
-    if (!h->in_value && h->name.len == 0)
+    if (!h->in_value && text_empty(&h->name))
         return 0;
     int rv = 0;
     if (!h->interim) {
+        size_t nl, vl;
+        const char *n = text_get(&h->name, &nl), *v = text_get(&h->value, &vl);
         if (h->in_trailers) {
             if (h->ev->on_trailer)
-                rv = h->ev->on_trailer(h->ud, (const char *)h->name.data, h->name.len,
-                                       (const char *)h->value.data, h->value.len);
+                rv = h->ev->on_trailer(h->ud, n, nl, v, vl);
         } else {
-            rv = h->ev->on_header(h->ud, (const char *)h->name.data, h->name.len,
-                                  (const char *)h->value.data, h->value.len);
+            rv = h->ev->on_header(h->ud, n, nl, v, vl);
         }
     }
-    hxc__buf_reset(&h->name);
-    hxc__buf_reset(&h->value);
+    text_reset(&h->name);
+    text_reset(&h->value);
     h->in_value = 0;
     if (rv != 0)
         return set_err(h, rv, "response rejected while reading headers");
@@ -106,12 +149,13 @@ static int on_status_complete(llhttp_t *p)
         const char *version = p->http_major == 1 && p->http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
         if (p->http_major != 1)
             return set_err(h, HXC_EPROTO_REMOTE, "unsupported HTTP version in status line");
-        int rv =
-            h->ev->on_status(h->ud, status, (const char *)h->value.data, h->value.len, version);
+        size_t rl;
+        const char *reason = text_get(&h->value, &rl);
+        int rv = h->ev->on_status(h->ud, status, reason, rl, version);
         if (rv != 0)
             return set_err(h, rv, "response rejected at the status line");
     }
-    hxc__buf_reset(&h->value);
+    text_reset(&h->value);
     return 0;
 }
 
@@ -123,7 +167,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     if (h->in_trailers && count_bytes(h, len) != 0)
         return -1;
     h->gap = at + len; /* the ':' once the name is whole */
-    return hxc__buf_append(&h->name, at, len) == 0 ? 0 : set_err(h, HXC_ENOMEM, "out of memory");
+    return text_add(h, &h->name, at, len);
 }
 
 static int on_header_field_complete(llhttp_t *p)
@@ -163,7 +207,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
     h->in_value = 1;
     if (h->in_trailers && count_bytes(h, len) != 0)
         return -1;
-    return hxc__buf_append(&h->value, at, len) == 0 ? 0 : set_err(h, HXC_ENOMEM, "out of memory");
+    return text_add(h, &h->value, at, len);
 }
 
 static int on_header_value_complete(llhttp_t *p) { return emit_field(H1(p)); }
@@ -251,16 +295,16 @@ void hxc__h1_init(hxc__h1 *h, const hxc__h1_events *ev, void *ud, const hxc__h1_
     h->ev = ev;
     h->ud = ud;
     h->limits = *lim;
-    hxc__buf_init(&h->name);
-    hxc__buf_init(&h->value);
+    hxc__buf_init(&h->name.buf);
+    hxc__buf_init(&h->value.buf);
     llhttp_init(&h->parser, HTTP_RESPONSE, &settings);
     h->parser.data = h;
 }
 
 void hxc__h1_free(hxc__h1 *h)
 {
-    hxc__buf_free(&h->name);
-    hxc__buf_free(&h->value);
+    hxc__buf_free(&h->name.buf);
+    hxc__buf_free(&h->value.buf);
 }
 
 void hxc__h1_begin(hxc__h1 *h, int head)
@@ -277,8 +321,8 @@ void hxc__h1_begin(hxc__h1 *h, int head)
     h->gap_cr = 0;
     h->err = 0;
     h->detail = NULL;
-    hxc__buf_reset(&h->name);
-    hxc__buf_reset(&h->value);
+    text_reset(&h->name);
+    text_reset(&h->value);
 }
 
 /* One llhttp run over `len` bytes, telling the callbacks where they end
@@ -291,6 +335,9 @@ static llhttp_errno_t run(hxc__h1 *h, const uint8_t *data, size_t len)
     llhttp_errno_t e = llhttp_execute(&h->parser, (const char *)data, len);
     if (e == HPE_OK && h->fold_state == HXC__H1_IN_GAP)
         h->gap_cr += count_cr(h->gap, h->end);
+    /* These bytes go away: a text still open keeps its own copy. */
+    if (e == HPE_OK && (text_keep(h, &h->name) != 0 || text_keep(h, &h->value) != 0))
+        return HPE_USER;
     return e;
 }
 

@@ -42,12 +42,22 @@ typedef struct hxc__h1_limits {
     unsigned max_headers;
 } hxc__h1_limits;
 
+/* A field's name or value, or a reason phrase, being read. Nearly always it
+ * comes in one span, kept as a view of the bytes being parsed; one split over
+ * two reads (llhttp gives it in pieces) or still open when a read ends is
+ * copied into `buf`. */
+typedef struct hxc__h1_text {
+    const char *view; /* NULL: the text so far is in `buf` */
+    size_t vlen;
+    hxc__buf buf;
+} hxc__h1_text;
+
 typedef struct hxc__h1 {
     llhttp_t parser;
     const hxc__h1_events *ev;
     void *ud;
     hxc__h1_limits limits;
-    hxc__buf name, value; /* the field being assembled (llhttp may split it) */
+    hxc__h1_text name, value; /* the field being read (the value: or the reason) */
     int in_value;
     int head_request;
     int interim; /* the current message is a 1xx */

@@ -64,6 +64,7 @@ struct hxc__transport {
     hxc__defer kick;   /* starts connecting, or flushes the queue */
     hxc__defer reread; /* TLS: records OpenSSL read ahead wait to be taken */
     int read_paused;
+    int drained; /* during on_read: nothing more was waiting in the socket */
     int full;                  /* over the high-water mark, not yet below the low one */
     int write_blocked_on_read; /* TLS wants a read before it can write */
     int read_blocked_on_write; /* TLS wants a write before it can read */
@@ -263,6 +264,9 @@ static int read_into(hxc__transport *t, uint8_t *buf, size_t cap)
             }
         }
         got += (size_t)n;
+        /* A short read of cleartext drains the socket: these are the last
+         * bytes of this read (hxc__transport_read_drained). */
+        t->drained = !t->ssl && (size_t)n < cap;
         if (GUARDED(t, t->h->on_read(t->ud, buf, (size_t)n)))
             return -1;
         if (t->state != ST_OPEN)
@@ -516,11 +520,11 @@ static void flush(hxc__transport *t)
 {
     if (t->state != ST_OPEN)
         return;
-    size_t before = evbuffer_get_length(t->out);
-    while (evbuffer_get_length(t->out) > 0 &&
-           before - evbuffer_get_length(t->out) < HXC__IO_BUDGET) {
+    /* The queue's length is kept here: libevent's is a call each time. */
+    size_t before = evbuffer_get_length(t->out), left = before;
+    while (left > 0 && before - left < HXC__IO_BUDGET) {
         if (t->ssl) {
-            size_t len = evbuffer_get_length(t->out);
+            size_t len = left;
             if (len > 16384)
                 len = 16384;
             unsigned char *p = evbuffer_pullup(t->out, (ev_ssize_t)len);
@@ -540,6 +544,7 @@ static void flush(hxc__transport *t)
                 return;
             }
             evbuffer_drain(t->out, (size_t)rv);
+            left -= (size_t)rv;
         } else {
             struct evbuffer_iovec v[64];
             int n = evbuffer_peek(t->out, -1, NULL, v, 64);
@@ -547,7 +552,7 @@ static void flush(hxc__transport *t)
                 n = 64;
             /* One sendmsg may take a whole static body (by reference) if the
              * peer reads as fast: it is offered the budget's rest at most. */
-            size_t room = HXC__IO_BUDGET - (before - evbuffer_get_length(t->out));
+            size_t room = HXC__IO_BUDGET - (before - left);
             struct iovec iov[64];
             for (int i = 0; i < n; i++) {
                 iov[i].iov_base = v[i].iov_base;
@@ -568,10 +573,11 @@ static void flush(hxc__transport *t)
                 return;
             }
             evbuffer_drain(t->out, (size_t)w);
+            left -= (size_t)w;
         }
     }
     update_io(t);
-    size_t after = evbuffer_get_length(t->out);
+    size_t after = left;
     if (after <= HXC__WRITE_LOW)
         t->full = 0;
     if (after < before && t->h->on_drained)
@@ -606,6 +612,8 @@ int hxc__transport_write_ref(hxc__transport *t, const void *data, size_t len)
 }
 
 size_t hxc__transport_pending(const hxc__transport *t) { return evbuffer_get_length(t->out); }
+
+int hxc__transport_read_drained(const hxc__transport *t) { return t->drained; }
 
 /* Looked at when a writer asks, not at every write (a hundred small frames
  * per turn): the flag is set here and cleared by a flush below the low mark. */

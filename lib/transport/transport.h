@@ -80,6 +80,10 @@ int hxc__transport_write_ref(hxc__transport *t, const void *data, size_t len);
 
 /** Bytes queued but not yet taken by the kernel. */
 size_t hxc__transport_pending(const hxc__transport *t);
+/** From inside on_read: whether these are the last bytes of this read loop,
+ *  nothing more having been waiting (a short read of cleartext). When 0,
+ *  more bytes may follow in the same loop (over TLS, always 0). */
+int hxc__transport_read_drained(const hxc__transport *t);
 /**
  * Whether writers must stop: the queue went over HXC__WRITE_HIGH and has not
  * drained below HXC__WRITE_LOW since. A writer may still queue what it has in
