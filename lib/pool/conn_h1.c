@@ -97,7 +97,7 @@ static int init(hxc__conn *c)
     return 0;
 }
 
-static unsigned capacity(hxc__conn *c) { return c->nexchanges == 0 && !c->closing ? 1 : 0; }
+static unsigned capacity(hxc__conn *c) { return c->nexchanges == 0 && c->state != C_DRAINING; }
 
 static int usable(hxc__conn *c) { return hxc__transport_is_alive(c->t); }
 
@@ -280,7 +280,6 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
      * is safe: the method is idempotent, or nothing was written. */
     if (!ex->got_bytes && reused && ex->retries == 0 && hxc__pool_replayable(ex) &&
         (idempotent(ex->resp->req->method) || !ex->written)) {
-        ex->state = X_ACTIVE;
         hxc__pool_retry(ex, 1);
         return;
     }

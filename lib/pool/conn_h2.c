@@ -115,7 +115,7 @@ static void ev_goaway(void *ud, int32_t last_stream_id, uint32_t code)
     (void)last_stream_id;
     hxc__conn *c = ud;
     c->goaway_error = code;
-    c->closing = 1; /* no new streams; the open ones below last_stream_id finish */
+    hxc__pool_conn_drain(c); /* no new streams; the open ones below last_stream_id finish */
 }
 
 static void ev_settings(void *ud)
@@ -228,7 +228,7 @@ static void settle(hxc__conn *c)
         session_failed(c, HXC_EPROTO_REMOTE, detail);
         return;
     }
-    if (rv != 0 || (c->closing && c->nexchanges == 0)) {
+    if (rv != 0 || (c->state == C_DRAINING && c->nexchanges == 0)) {
         hxc__h2_fail_all(c->h2, rv ? rv : HXC_ECLOSED, "HTTP/2 session ended");
         hxc__pool_conn_close(c, rv == 0);
         return;
@@ -267,10 +267,13 @@ static int init(hxc__conn *c)
 
 static unsigned capacity(hxc__conn *c)
 {
-    return c->closing || c->h2 == NULL ? 0 : hxc__h2_capacity(c->h2);
+    return c->state == C_DRAINING || c->h2 == NULL ? 0 : hxc__h2_capacity(c->h2);
 }
 
-static int usable(hxc__conn *c) { return !c->closing && !hxc__h2_going_away(c->h2); }
+static int usable(hxc__conn *c)
+{
+    return c->state != C_DRAINING && !hxc__h2_going_away(c->h2);
+}
 
 /* nghttp2 wants more of a streamed upload: hand over what the producer gave. */
 static int read_upload(void *sud, uint8_t *buf, size_t len, size_t *n, int *eof)
@@ -369,7 +372,7 @@ static void on_drained(hxc__conn *c, int all)
 {
     if (hxc__h2_stopped(c->h2) && !hxc__transport_full(c->t))
         hxc__defer_schedule(c->pool->r, &c->flush_task);
-    if (all && c->nexchanges == 0 && !c->idle)
+    if (all && c->nexchanges == 0 && c->state != C_IDLE)
         hxc__pool_conn_update(c);
 }
 

@@ -16,6 +16,7 @@
  * Nothing here calls the user: finished exchanges go to the done callback of
  * the API layer, which defers the user's callback.
  */
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -314,6 +315,8 @@ void hxc__pool_phase(hxc__exchange *ex, enum phase ph)
 static void conn_on_connected(void *ud, int err, const char *detail);
 static void fd_starved(hxc__pool *p);
 static void wait_for_fd(hxc__exchange *ex);
+static void xset_state(hxc__exchange *ex, enum xstate st, hxc__conn *c, int head);
+static void enqueue(hxc__exchange *ex, int head);
 static void conn_on_read(void *ud, const uint8_t *data, size_t len)
 {
     hxc__conn *c = ud;
@@ -343,25 +346,66 @@ static void idle_timer_cb(hxc__timer *t, void *arg)
     hxc__conn *c = arg;
     if (c->nexchanges > 0)
         return; /* armed while its bytes were stuck (see conn_update), busy since */
-    hxc__pool_conn_close(c, c->idle);
+    hxc__pool_conn_close(c, c->state == C_IDLE);
 }
 
-static void set_idle(hxc__conn *c, int idle)
+#ifndef NDEBUG
+static int clegal(int from, int to)
+{
+    switch (from) {
+    case C_CONNECTING:
+        return to == C_ACTIVE || to == C_CLOSED;
+    case C_ACTIVE:
+    case C_IDLE:
+        return to == C_ACTIVE || to == C_IDLE || to == C_DRAINING || to == C_CLOSED;
+    case C_DRAINING:
+        return to == C_CLOSED;
+    default:
+        return 0;
+    }
+}
+#endif
+
+/* The one place a connection changes state (enum cstate, pool_int.h): an
+ * idle one is in the pool's idle list, counted in `nidle`, with its expiry
+ * timer armed. The legal moves are asserted in debug builds. */
+static void cset_state(hxc__conn *c, enum cstate st)
 {
     hxc__pool *p = c->pool;
-    if (idle == c->idle)
+    if (c->state == st)
         return;
-    c->idle = idle;
-    if (idle) {
-        c->idle_since = hxc__reactor_now(p->r);
-        hxc__list_insert_tail(&p->idle_lru, &c->lru_node);
-        p->nidle++;
-        hxc__timer_start(&c->idle_timer, p->cfg.keepalive_expiry);
-    } else {
+    assert(clegal(c->state, st));
+    if (c->state == C_IDLE) {
         hxc__list_remove(&c->lru_node);
         p->nidle--;
         hxc__timer_stop(&c->idle_timer);
     }
+    c->state = st;
+    if (st == C_IDLE) {
+        c->idle_since = hxc__reactor_now(p->r);
+        hxc__list_insert_tail(&p->idle_lru, &c->lru_node);
+        p->nidle++;
+        hxc__timer_start(&c->idle_timer, p->cfg.keepalive_expiry);
+    }
+}
+
+/* Ready states only: busy or idle as its load says (DRAINING stays). */
+static void set_idle(hxc__conn *c, int idle)
+{
+    if (c->state == C_ACTIVE || c->state == C_IDLE)
+        cset_state(c, idle ? C_IDLE : C_ACTIVE);
+}
+
+void hxc__pool_conn_drain(hxc__conn *c)
+{
+    if (c->state == C_ACTIVE || c->state == C_IDLE)
+        cset_state(c, C_DRAINING);
+}
+
+/* Whether the connection's protocol runs (it may carry exchanges). */
+static int ready(const hxc__conn *c)
+{
+    return c->state == C_ACTIVE || c->state == C_IDLE || c->state == C_DRAINING;
 }
 
 static void set_avail(hxc__conn *c, int avail)
@@ -400,14 +444,15 @@ void hxc__pool_conn_close(hxc__conn *c, int graceful)
         c->bound = NULL;
     }
     end_negotiation(c);
-    set_idle(c, 0);
+    int was_ready = ready(c);
+    cset_state(c, C_CLOSED);
     set_avail(c, 0);
     hxc__list_remove(&c->node);
     c->o->nconns--;
     p->nconns--;
     hxc__timer_stop(&c->idle_timer);
     hxc__defer_cancel(&c->flush_task);
-    if (graceful && c->state == C_READY && c->proto->goodbye)
+    if (graceful && was_ready && c->proto->goodbye)
         c->proto->goodbye(c);
     c->proto->destroy(c);
     hxc__transport_free(c->t, graceful);
@@ -421,15 +466,15 @@ static int handoff(hxc__conn *c);
 void hxc__pool_conn_update(hxc__conn *c)
 {
     hxc__pool *p = c->pool;
-    if (c->state != C_READY)
+    if (!ready(c))
         return;
-    unsigned cap = c->closing ? 0 : c->proto->capacity(c);
+    unsigned cap = c->state == C_DRAINING ? 0 : c->proto->capacity(c);
     /* Requests waiting for its origin take it now: a connection whose origin
      * has queued work is never idle, so never closed as excess idle. */
     if (cap > 0 && !hxc__list_empty(&c->o->queue)) {
         if (handoff(c) != 0)
             return; /* the connection is gone */
-        cap = c->closing ? 0 : c->proto->capacity(c);
+        cap = c->state == C_DRAINING ? 0 : c->proto->capacity(c);
     }
     set_avail(c, cap > 0);
     if (c->nexchanges == 0 && cap == 0) {
@@ -449,7 +494,7 @@ void hxc__pool_conn_update(hxc__conn *c)
      * not now: requests the callbacks of this turn send may still take them.
      * Closing at once made a crawler that keeps N requests in flight on more
      * than max_idle connections reconnect for nearly every request. */
-    if ((c->idle && p->nidle > p->cfg.max_idle) ||
+    if ((c->state == C_IDLE && p->nidle > p->cfg.max_idle) ||
         (cap > 0 && !hxc__list_empty(&c->o->queue)))
         schedule_dispatch(p);
 }
@@ -458,10 +503,7 @@ void hxc__pool_conn_update(hxc__conn *c)
 static int start_on(hxc__conn *c, hxc__exchange *ex)
 {
     hxc__pool *p = c->pool;
-    hxc__list_insert_tail(&c->exchanges, &ex->node);
-    c->nexchanges++;
-    ex->c = c;
-    ex->state = X_ACTIVE;
+    xset_state(ex, X_ACTIVE, c, 0);
     struct hxc_response *r = ex->resp;
     r->timings.queued = hxc__reactor_now(p->r) - ex->t_start;
     r->conn_id = c->id;
@@ -486,10 +528,7 @@ static void conn_on_connected(void *ud, int err, const char *detail)
     hxc__conn *c = ud;
     hxc__pool *p = c->pool;
     hxc__origin *o = c->o;
-    hxc__exchange *ex = c->bound;
-    c->bound = NULL;
-    if (ex)
-        ex->c = NULL;
+    hxc__exchange *ex = c->bound; /* still bound: closing detaches it, starting moves it */
     if (err == HXC__ENOFD) {
         hxc__pool_conn_close(c, 0);
         fd_starved(p);
@@ -515,7 +554,7 @@ static void conn_on_connected(void *ud, int err, const char *detail)
     c->version = c->proto == &hxc__conn_h2 ? "HTTP/2" : "HTTP/1.1";
     if (c->proto == &hxc__conn_h1)
         end_negotiation(c); /* HTTP/2 waits for the peer's SETTINGS (its stream limit) */
-    c->state = C_READY;
+    cset_state(c, C_ACTIVE);
     int rv = c->proto->init(c);
     if (rv != 0) {
         hxc__pool_conn_close(c, 0);
@@ -575,9 +614,7 @@ static int conn_open(hxc__pool *p, hxc__origin *o, hxc__exchange *ex, const char
         c->negotiating = 1; /* may carry every queued request of the origin */
         o->negotiating++;
     }
-    c->bound = ex;
-    ex->c = c;
-    ex->state = X_CONNECTING;
+    xset_state(ex, X_CONNECTING, c, 0);
     hxc__pool_phase(ex, PH_CONNECT);
     return 0;
 }
@@ -600,6 +637,100 @@ static void dequeue(hxc__exchange *ex)
      * queues again keeps it, as the deadline covers retries). */
     if (ex->deadline == 0 && ex->timeouts[HXC_TIMEOUT_TOTAL] > 0)
         ex->deadline = hxc__reactor_now(p->r) + ex->timeouts[HXC_TIMEOUT_TOTAL];
+}
+
+static void unlink_from_conn(hxc__exchange *ex)
+{
+    hxc__conn *c = ex->c;
+    if (c == NULL)
+        return;
+    if (c->bound == ex)
+        c->bound = NULL;
+    else if (hxc__list_linked(&ex->node)) {
+        hxc__list_remove(&ex->node);
+        c->nexchanges--;
+    }
+    ex->c = NULL;
+}
+
+/* ---- an exchange's life ---------------------------------------------- */
+
+/* Counted in the pool's and its origin's requests in flight. */
+static int in_flight(int st) { return st == X_CONNECTING || st == X_ACTIVE; }
+
+#ifndef NDEBUG
+static int xlegal(int from, int to)
+{
+    switch (from) {
+    case X_NEW:
+        return to == X_QUEUED || to == X_ACTIVE;
+    case X_QUEUED:
+        return to == X_CONNECTING || to == X_ACTIVE || to == X_DONE;
+    case X_CONNECTING:
+        return to == X_ACTIVE || to == X_QUEUED || to == X_DONE;
+    case X_ACTIVE:
+        return to == X_QUEUED || to == X_BACKOFF || to == X_DONE;
+    case X_BACKOFF:
+        return to == X_QUEUED || to == X_DONE;
+    default:
+        return 0;
+    }
+}
+#endif
+
+/*
+ * The one place an exchange changes state (enum xstate, pool_int.h). It
+ * leaves the old state's place and counts and takes the new one's:
+ * X_QUEUED its origin's queue (at the head when `head`) and `nqueued`;
+ * X_CONNECTING bound to `c`, the connection it opened; X_ACTIVE `c`'s
+ * exchanges; both in flight (`nactive`, and the origin's unless pushed);
+ * X_BACKOFF the pool's backoff list and `nbackoff`; X_DONE nothing. The
+ * legal moves are asserted in debug builds.
+ */
+static void xset_state(hxc__exchange *ex, enum xstate st, hxc__conn *c, int head)
+{
+    hxc__pool *p = ex->pool;
+    int from = ex->state;
+    assert(xlegal(from, st));
+    if (from == X_QUEUED) {
+        dequeue(ex);
+    } else if (in_flight(from)) {
+        unlink_from_conn(ex);
+    } else if (from == X_BACKOFF) {
+        hxc__list_remove(&ex->node);
+        p->nbackoff--;
+    }
+    if (in_flight(from) && !in_flight(st))
+        deactivate(ex);
+    else if (!in_flight(from) && in_flight(st))
+        activate(ex);
+    ex->state = (uint8_t)st;
+    switch (st) {
+    case X_QUEUED:
+        if (head)
+            hxc__list_insert_head(&ex->o->queue, &ex->node);
+        else
+            hxc__list_insert_tail(&ex->o->queue, &ex->node);
+        if (!hxc__list_linked(&ex->o->wait_node))
+            hxc__list_insert_tail(&p->waiting, &ex->o->wait_node);
+        p->nqueued++;
+        break;
+    case X_CONNECTING:
+        c->bound = ex;
+        ex->c = c;
+        break;
+    case X_ACTIVE:
+        hxc__list_insert_tail(&c->exchanges, &ex->node);
+        c->nexchanges++;
+        ex->c = c;
+        break;
+    case X_BACKOFF:
+        hxc__list_insert_tail(&p->backoff, &ex->node);
+        p->nbackoff++;
+        break;
+    default:
+        break;
+    }
 }
 
 /* A connection of the origin that can take `ex` now, or NULL: the first with
@@ -664,10 +795,8 @@ static hxc__conn *ready_conn(hxc__pool *p, hxc__origin *o, const hxc__exchange *
 }
 
 /* Starts `ex` (out of any queue) on `c` and re-files the connection. */
-static void run_on(hxc__pool *p, hxc__conn *c, hxc__exchange *ex)
+static void run_on(hxc__conn *c, hxc__exchange *ex)
 {
-    (void)p;
-    activate(ex);
     if (start_on(c, ex) == 0)
         hxc__pool_conn_update(c);
 }
@@ -685,8 +814,6 @@ static int handoff(hxc__conn *c)
         hxc__exchange *ex = HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node);
         if (ex->fresh_only && c->requests > 0)
             return 0;
-        dequeue(ex);
-        activate(ex);
         if (start_on(c, ex) != 0)
             return 1;
     }
@@ -711,8 +838,7 @@ static void dispatch_origin(hxc__pool *p, hxc__origin *o)
         hxc__exchange *ex = HXC__LIST_ENTRY(o->queue.next, hxc__exchange, node);
         hxc__conn *c = ready_conn(p, o, ex);
         if (c != NULL) {
-            dequeue(ex);
-            run_on(p, c, ex);
+            run_on(c, ex);
             continue;
         }
         if (exact) {
@@ -733,10 +859,7 @@ static void dispatch_origin(hxc__pool *p, hxc__origin *o)
             hxc__conn *old = HXC__LIST_ENTRY(p->idle_lru.next, hxc__conn, lru_node);
             hxc__pool_conn_close(old, 1);
         }
-        dequeue(ex);
-        activate(ex);
-        ex->state = X_CONNECTING; /* out of the queue, counted active */
-        const char *detail;
+        const char *detail; /* queued until conn_open binds it to the new connection */
         int rv = conn_open(p, o, ex, &detail);
         if (rv != 0)
             hxc__pool_finish(ex, rv, detail);
@@ -768,19 +891,12 @@ static void dispatch_cb(hxc__defer *d, void *arg)
 
 /* ---- exchanges -------------------------------------------------------- */
 
+/* Into its origin's queue (at the head when `head`), waiting for a connection. */
 static void enqueue(hxc__exchange *ex, int head)
 {
-    hxc__pool *p = ex->pool;
-    if (head)
-        hxc__list_insert_head(&ex->o->queue, &ex->node);
-    else
-        hxc__list_insert_tail(&ex->o->queue, &ex->node);
-    if (!hxc__list_linked(&ex->o->wait_node))
-        hxc__list_insert_tail(&p->waiting, &ex->o->wait_node);
-    p->nqueued++;
-    ex->state = X_QUEUED;
+    xset_state(ex, X_QUEUED, NULL, head);
     hxc__pool_phase(ex, PH_POOL);
-    schedule_dispatch(p);
+    schedule_dispatch(ex->pool);
 }
 
 int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *timeouts,
@@ -816,25 +932,11 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     if (c != NULL && ex->deadline == 0 && timeouts[HXC_TIMEOUT_TOTAL] > 0)
         ex->deadline = ex->t_start + timeouts[HXC_TIMEOUT_TOTAL];
     if (c != NULL) {
-        run_on(p, c, ex);
+        run_on(c, ex);
         return 0;
     }
     enqueue(ex, 0);
     return 0;
-}
-
-static void unlink_from_conn(hxc__exchange *ex)
-{
-    hxc__conn *c = ex->c;
-    if (c == NULL)
-        return;
-    if (c->bound == ex)
-        c->bound = NULL;
-    else if (hxc__list_linked(&ex->node)) {
-        hxc__list_remove(&ex->node);
-        c->nexchanges--;
-    }
-    ex->c = NULL;
 }
 
 /* ---- running out of file descriptors ------------------------------------ */
@@ -876,8 +978,6 @@ static void wait_for_fd(hxc__exchange *ex)
     double now = hxc__reactor_now(ex->pool->r);
     if (ex->fd_wait_since == 0)
         ex->fd_wait_since = now;
-    unlink_from_conn(ex);
-    deactivate(ex);
     enqueue(ex, 1);
     ex->phase_since = ex->fd_wait_since;
     arm(ex, now);
@@ -944,13 +1044,9 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, const struct hxc_headers *fiel
     hxc__list_init(&ex->tnode);
     if (ex->timeouts[HXC_TIMEOUT_TOTAL] > 0)
         ex->deadline = ex->t_start + ex->timeouts[HXC_TIMEOUT_TOTAL];
-    hxc__list_insert_tail(&c->exchanges, &ex->node);
-    c->nexchanges++;
-    ex->c = c;
-    ex->state = X_ACTIVE;
+    xset_state(ex, X_ACTIVE, c, 0);
     resp->conn_id = c->id;
     resp->timings.reused = 1;
-    p->nactive++;
     p->stats.requests_started++;
     set_idle(c, 0);
     hxc__pool_phase(ex, PH_READ);
@@ -1032,8 +1128,6 @@ void hxc__pool_consumed(hxc__pool *p, hxc__exchange *ex, size_t n)
 static void detach_for_retry(hxc__exchange *ex)
 {
     hxc__pool *p = ex->pool;
-    unlink_from_conn(ex);
-    deactivate(ex);
     ex->retries++;
     ex->got_bytes = ex->written = 0;
     ex->stream_id = 0;
@@ -1103,19 +1197,12 @@ void hxc__pool_retry_refused(hxc__exchange *ex, const char *how, int at_once)
      * cancel or an abort still end it at once. */
     detach_for_retry(ex);
     ex->fresh_only = 0;
-    ex->state = X_BACKOFF;
-    hxc__list_insert_tail(&p->backoff, &ex->node);
-    p->nbackoff++;
+    xset_state(ex, X_BACKOFF, NULL, 0);
     ex->retry_at = hxc__reactor_now(p->r) + refused_backoff(ex);
     hxc__pool_phase(ex, PH_BACKOFF);
 }
 
-static void backoff_done(hxc__exchange *ex)
-{
-    hxc__list_remove(&ex->node);
-    ex->pool->nbackoff--;
-    enqueue(ex, 1);
-}
+static void backoff_done(hxc__exchange *ex) { enqueue(ex, 1); }
 
 /* With hundreds of requests in flight their records are out of cache by the
  * time their responses come, and responses on a connection mostly come in the
@@ -1153,20 +1240,11 @@ void hxc__pool_finish(hxc__exchange *ex, int err, const char *detail)
     struct hxc_response *r = ex->resp;
     double now = hxc__reactor_now(p->r);
     disarm(ex);
-    if (ex->state == X_QUEUED) {
-        dequeue(ex);
-    } else if (ex->state == X_BACKOFF) {
-        hxc__list_remove(&ex->node);
-        p->nbackoff--;
-    } else {
-        deactivate(ex);
-    }
     if (ex->state != X_ACTIVE) /* it never started: it waited until now (else set at start) */
         r->timings.queued = now - ex->t_start;
-    unlink_from_conn(ex);
+    xset_state(ex, X_DONE, NULL, 0);
     if (c != NULL)
         prefetch_next(c);
-    ex->state = X_DONE;
     r->timings.total = now - ex->t_start;
     r->body_received = ex->received;
     if (err != 0)
@@ -1208,7 +1286,7 @@ void hxc__pool_cancel_all(hxc__pool *p, int err, const char *detail)
                     ex->c = NULL;
                 }
                 c->nexchanges = 0;
-                hxc__pool_conn_close(c, c->idle);
+                hxc__pool_conn_close(c, c->state == C_IDLE);
                 if (bound)
                     hxc__pool_finish(bound, err, detail);
                 while (!hxc__list_empty(&pending)) {

@@ -19,9 +19,24 @@ typedef struct hxc__origin hxc__origin;
 typedef struct hxc__conn hxc__conn;
 
 enum phase { PH_NONE, PH_POOL, PH_CONNECT, PH_WRITE, PH_READ, PH_BACKOFF };
-/* X_BACKOFF: refused, waiting to be retried, in no queue and on no connection. */
-enum xstate { X_QUEUED, X_CONNECTING, X_ACTIVE, X_DONE, X_BACKOFF };
-enum cstate { C_CONNECTING, C_READY };
+/* Where an exchange is in its life; changed only by xset_state (pool.c):
+ * X_NEW        just made
+ * X_QUEUED     in its origin's queue, waiting for a connection
+ * X_CONNECTING bound to the connection it opened, until that one is ready
+ * X_ACTIVE     on a connection, carried by its protocol
+ * X_BACKOFF    refused unprocessed, waiting to be retried (no queue, no connection)
+ * X_DONE       reported; its record is freed */
+enum xstate { X_NEW, X_QUEUED, X_CONNECTING, X_ACTIVE, X_BACKOFF, X_DONE };
+/* Where a connection is in its life; changed only by cset_state (pool.c):
+ * C_CONNECTING its transport connects (DNS, TCP, TLS), its exchange bound to it
+ * C_ACTIVE     ready: carrying exchanges, or bytes still to send
+ * C_IDLE       ready and carrying nothing: in the pool's idle list, expiring
+ * C_DRAINING   takes nothing new (HTTP/2 GOAWAY); closes when its exchanges end
+ * C_CLOSED     closed, freed at once
+ * Whether its protocol's limits are known yet (`negotiating`) is a fact
+ * beside the state: a TLS connection that may turn out HTTP/2 negotiates
+ * from CONNECTING until the peer's SETTINGS, which may come when ACTIVE. */
+enum cstate { C_CONNECTING, C_ACTIVE, C_IDLE, C_DRAINING, C_CLOSED };
 
 /*
  * Requests the server refused unprocessed (HTTP/2 REFUSED_STREAM, or above a
@@ -136,9 +151,7 @@ struct hxc__conn {
     uint64_t id;
     enum cstate state;
     int negotiating;   /* counted in o->negotiating until the protocol is known */
-    int idle;          /* in pool->idle_lru */
     double idle_since; /* when it last became idle */
-    int closing;
     int read_paused;       /* HTTP/1.1 back-pressure from a streamed body */
     uint32_t goaway_error; /* HTTP/2: error code of a GOAWAY received, 0 if none or NO_ERROR */
     hxc__list exchanges;
@@ -222,6 +235,9 @@ void hxc__pool_conn_update(hxc__conn *c);
 void hxc__pool_conn_close(hxc__conn *c, int graceful);
 /** The protocol of a connection is settled (HTTP/2: the peer's SETTINGS arrived). */
 void hxc__pool_conn_negotiated(hxc__conn *c);
+/** The connection takes no new exchange (HTTP/2 GOAWAY): it closes when the
+ *  ones it carries have ended. */
+void hxc__pool_conn_drain(hxc__conn *c);
 /** Makes an exchange for a pushed response on `c` (HTTP/2), promised with
  *  `fields` (pseudo-headers included) on stream `id`; NULL if refused. */
 hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, const struct hxc_headers *fields, int32_t id);
