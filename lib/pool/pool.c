@@ -142,47 +142,14 @@ static double phase_timeout(const hxc__exchange *ex, enum phase ph)
     }
 }
 
-/*
- * Timeouts of one duration (the client's read timeout, say) expire in the
- * order they were set: such exchanges wait in a FIFO per duration, watched by
- * one libevent timer armed for the oldest. Setting one is a list append and
- * clearing one a list removal, instead of an event_add and an event_del per
- * request. Durations without a queue (a queue per duration, up to
- * HXC__TQUEUES) use the exchange's own timer.
- */
-static void tqueue_cb(hxc__timer *t, void *arg);
-static void timer_cb(hxc__timer *t, void *arg);
+static void exchange_timeout(hxc__exchange *ex);
 
-static hxc__tqueue *tqueue_for(hxc__pool *p, double seconds)
+static void timeout_cb(hxc__timeout *to)
 {
-    for (unsigned i = 0; i < p->ntq; i++)
-        if (p->tq[i].seconds == seconds)
-            return &p->tq[i];
-    if (p->ntq == HXC__TQUEUES)
-        return NULL;
-    hxc__tqueue *q = &p->tq[p->ntq++];
-    q->seconds = seconds;
-    q->pool = p;
-    hxc__list_init(&q->items);
-    hxc__timer_init(p->r, &q->timer, tqueue_cb, q);
-    return q;
+    exchange_timeout(HXC__CONTAINER_OF(to, hxc__exchange, to));
 }
 
-static void disarm(hxc__exchange *ex)
-{
-    if (ex->tq != NULL) {
-        /* The queue's timer stays armed for an item that may be gone (it then
-         * fires for nothing, cheaper than moving it), unless nothing is left:
-         * an idle client must not keep the loop running. */
-        hxc__list_remove(&ex->tnode);
-        if (hxc__list_empty(&ex->tq->items))
-            hxc__timer_stop(&ex->tq->timer);
-        ex->tq = NULL;
-    } else if (ex->timer_due > 0) {
-        hxc__timer_stop(&ex->timer);
-    }
-    ex->timer_due = 0;
-}
+static void disarm(hxc__exchange *ex) { hxc__timeout_clear(&ex->to, &ex->timer); }
 
 /* Arms the exchange's one timeout for whichever comes first: the end of the
  * current phase's timeout or the total deadline. One already armed to fire no
@@ -206,21 +173,10 @@ static void arm(hxc__exchange *ex, double now)
         disarm(ex);
         return;
     }
-    if (ex->timer_due > 0 && ex->timer_due <= due + 1e-3)
+    if (ex->to.due > 0 && ex->to.due <= due + 1e-3)
         return;
-    disarm(ex);
-    hxc__tqueue *q = seconds > 0 ? tqueue_for(ex->pool, seconds) : NULL;
-    if (q != NULL) {
-        if (hxc__list_empty(&q->items))
-            hxc__timer_start(&q->timer, seconds);
-        hxc__list_insert_tail(&q->items, &ex->tnode); /* due times only grow: sorted */
-        ex->tq = q;
-    } else {
-        if (!ex->timer.initialised)
-            hxc__timer_init(ex->pool->r, &ex->timer, timer_cb, ex);
-        hxc__timer_start(&ex->timer, due - now > 1e-6 ? due - now : 1e-6);
-    }
-    ex->timer_due = due;
+    /* A whole period from now may join the reactor's FIFO of that duration. */
+    hxc__timeout_set(ex->pool->r, &ex->to, &ex->timer, timeout_cb, due, now, seconds);
 }
 
 static void backoff_done(hxc__exchange *ex);
@@ -228,8 +184,7 @@ static void refused_detail(const hxc__exchange *ex, const char *what, char *buf,
 
 static void exchange_timeout(hxc__exchange *ex)
 {
-    double now = hxc__reactor_now(ex->pool->r);
-    ex->timer_due = 0; /* it fired: no longer armed */
+    double now = hxc__reactor_now(ex->pool->r); /* it fired: `to` is clear */
     if (ex->deadline > 0 && now >= ex->deadline - 0.0005) {
         char buf[200];
         if (ex->refusals > 0) /* the deadline ended the retries of a refused request */
@@ -273,35 +228,12 @@ static void exchange_timeout(hxc__exchange *ex)
     }
 }
 
-static void timer_cb(hxc__timer *t, void *arg)
-{
-    (void)t;
-    exchange_timeout(arg);
-}
-
-static void tqueue_cb(hxc__timer *t, void *arg)
-{
-    (void)t;
-    hxc__tqueue *q = arg;
-    double now = hxc__reactor_now(q->pool->r);
-    while (!hxc__list_empty(&q->items)) {
-        hxc__exchange *ex = HXC__LIST_ENTRY(q->items.next, hxc__exchange, tnode);
-        if (ex->timer_due > now + 0.0005) {
-            hxc__timer_start(&q->timer, ex->timer_due - now); /* the oldest left */
-            return;
-        }
-        hxc__list_remove(&ex->tnode);
-        ex->tq = NULL;
-        exchange_timeout(ex); /* may finish it, or queue it again (at the tail) */
-    }
-}
-
 void hxc__pool_phase(hxc__exchange *ex, enum phase ph)
 {
     double now = hxc__reactor_now(ex->pool->r);
     if ((ph == PH_READ || ph == PH_WRITE) && ex->consumer_paused)
         ph = PH_NONE; /* the user holds the flow: the silence is ours, not the server's */
-    if (ph == ex->phase && ex->timer_due > 0) {
+    if (ph == ex->phase && ex->to.due > 0) {
         ex->phase_since = now; /* activity: the armed timer will notice */
         return;
     }
@@ -310,12 +242,119 @@ void hxc__pool_phase(hxc__exchange *ex, enum phase ph)
     arm(ex, now);
 }
 
+static void dequeue(hxc__exchange *ex)
+{
+    hxc__pool *p = ex->pool;
+    hxc__list_remove(&ex->node);
+    p->nqueued--;
+    if (hxc__list_empty(&ex->o->queue))
+        hxc__list_remove(&ex->o->wait_node);
+    /* deadline_after_queue: the deadline starts now (once: a retry that
+     * queues again keeps it, as the deadline covers retries). */
+    if (ex->deadline == 0 && ex->timeouts[HXC_TIMEOUT_TOTAL] > 0)
+        ex->deadline = hxc__reactor_now(p->r) + ex->timeouts[HXC_TIMEOUT_TOTAL];
+}
+
+static void unlink_from_conn(hxc__exchange *ex)
+{
+    hxc__conn *c = ex->c;
+    if (c == NULL)
+        return;
+    if (c->bound == ex)
+        c->bound = NULL;
+    else if (hxc__list_linked(&ex->node)) {
+        hxc__list_remove(&ex->node);
+        c->nexchanges--;
+    }
+    ex->c = NULL;
+}
+
+/* ---- an exchange's life ---------------------------------------------- */
+
+/* Counted in the pool's and its origin's requests in flight. */
+static int in_flight(int st) { return st == X_CONNECTING || st == X_ACTIVE; }
+
+#ifndef NDEBUG
+static int xlegal(int from, int to)
+{
+    switch (from) {
+    case X_NEW:
+        return to == X_QUEUED || to == X_ACTIVE;
+    case X_QUEUED:
+        return to == X_CONNECTING || to == X_ACTIVE || to == X_DONE;
+    case X_CONNECTING:
+        return to == X_ACTIVE || to == X_QUEUED || to == X_DONE;
+    case X_ACTIVE:
+        return to == X_QUEUED || to == X_BACKOFF || to == X_DONE;
+    case X_BACKOFF:
+        return to == X_QUEUED || to == X_DONE;
+    default:
+        return 0;
+    }
+}
+#endif
+
+/*
+ * The one place an exchange changes state (enum xstate, pool_int.h). It
+ * leaves the old state's place and counts and takes the new one's:
+ * X_QUEUED its origin's queue (at the head when `head`) and `nqueued`;
+ * X_CONNECTING bound to `c`, the connection it opened; X_ACTIVE `c`'s
+ * exchanges; both in flight (`nactive`, and the origin's unless pushed);
+ * X_BACKOFF the pool's backoff list and `nbackoff`; X_DONE nothing. The
+ * legal moves are asserted in debug builds.
+ */
+static inline __attribute__((always_inline)) void xset_state(hxc__exchange *ex, enum xstate st,
+                                                           hxc__conn *c, int head)
+{
+    hxc__pool *p = ex->pool;
+    int from = ex->state;
+    assert(xlegal(from, st));
+    if (from == X_QUEUED) {
+        dequeue(ex);
+    } else if (in_flight(from)) {
+        unlink_from_conn(ex);
+    } else if (from == X_BACKOFF) {
+        hxc__list_remove(&ex->node);
+        p->nbackoff--;
+    }
+    if (in_flight(from) && !in_flight(st))
+        deactivate(ex);
+    else if (!in_flight(from) && in_flight(st))
+        activate(ex);
+    ex->state = (uint8_t)st;
+    switch (st) {
+    case X_QUEUED:
+        if (head)
+            hxc__list_insert_head(&ex->o->queue, &ex->node);
+        else
+            hxc__list_insert_tail(&ex->o->queue, &ex->node);
+        if (!hxc__list_linked(&ex->o->wait_node))
+            hxc__list_insert_tail(&p->waiting, &ex->o->wait_node);
+        p->nqueued++;
+        break;
+    case X_CONNECTING:
+        c->bound = ex;
+        ex->c = c;
+        break;
+    case X_ACTIVE:
+        hxc__list_insert_tail(&c->exchanges, &ex->node);
+        c->nexchanges++;
+        ex->c = c;
+        break;
+    case X_BACKOFF:
+        hxc__list_insert_tail(&p->backoff, &ex->node);
+        p->nbackoff++;
+        break;
+    default:
+        break;
+    }
+}
+
 /* ---- connections ------------------------------------------------------ */
 
 static void conn_on_connected(void *ud, int err, const char *detail);
 static void fd_starved(hxc__pool *p);
 static void wait_for_fd(hxc__exchange *ex);
-static void xset_state(hxc__exchange *ex, enum xstate st, hxc__conn *c, int head);
 static void enqueue(hxc__exchange *ex, int head);
 static void conn_on_read(void *ud, const uint8_t *data, size_t len)
 {
@@ -369,7 +408,7 @@ static int clegal(int from, int to)
 /* The one place a connection changes state (enum cstate, pool_int.h): an
  * idle one is in the pool's idle list, counted in `nidle`, with its expiry
  * timer armed. The legal moves are asserted in debug builds. */
-static void cset_state(hxc__conn *c, enum cstate st)
+static inline __attribute__((always_inline)) void cset_state(hxc__conn *c, enum cstate st)
 {
     hxc__pool *p = c->pool;
     if (c->state == st)
@@ -626,113 +665,6 @@ static unsigned per_host_limit(const hxc__pool *p)
     return p->cfg.max_per_host ? p->cfg.max_per_host : p->cfg.max_connections;
 }
 
-static void dequeue(hxc__exchange *ex)
-{
-    hxc__pool *p = ex->pool;
-    hxc__list_remove(&ex->node);
-    p->nqueued--;
-    if (hxc__list_empty(&ex->o->queue))
-        hxc__list_remove(&ex->o->wait_node);
-    /* deadline_after_queue: the deadline starts now (once: a retry that
-     * queues again keeps it, as the deadline covers retries). */
-    if (ex->deadline == 0 && ex->timeouts[HXC_TIMEOUT_TOTAL] > 0)
-        ex->deadline = hxc__reactor_now(p->r) + ex->timeouts[HXC_TIMEOUT_TOTAL];
-}
-
-static void unlink_from_conn(hxc__exchange *ex)
-{
-    hxc__conn *c = ex->c;
-    if (c == NULL)
-        return;
-    if (c->bound == ex)
-        c->bound = NULL;
-    else if (hxc__list_linked(&ex->node)) {
-        hxc__list_remove(&ex->node);
-        c->nexchanges--;
-    }
-    ex->c = NULL;
-}
-
-/* ---- an exchange's life ---------------------------------------------- */
-
-/* Counted in the pool's and its origin's requests in flight. */
-static int in_flight(int st) { return st == X_CONNECTING || st == X_ACTIVE; }
-
-#ifndef NDEBUG
-static int xlegal(int from, int to)
-{
-    switch (from) {
-    case X_NEW:
-        return to == X_QUEUED || to == X_ACTIVE;
-    case X_QUEUED:
-        return to == X_CONNECTING || to == X_ACTIVE || to == X_DONE;
-    case X_CONNECTING:
-        return to == X_ACTIVE || to == X_QUEUED || to == X_DONE;
-    case X_ACTIVE:
-        return to == X_QUEUED || to == X_BACKOFF || to == X_DONE;
-    case X_BACKOFF:
-        return to == X_QUEUED || to == X_DONE;
-    default:
-        return 0;
-    }
-}
-#endif
-
-/*
- * The one place an exchange changes state (enum xstate, pool_int.h). It
- * leaves the old state's place and counts and takes the new one's:
- * X_QUEUED its origin's queue (at the head when `head`) and `nqueued`;
- * X_CONNECTING bound to `c`, the connection it opened; X_ACTIVE `c`'s
- * exchanges; both in flight (`nactive`, and the origin's unless pushed);
- * X_BACKOFF the pool's backoff list and `nbackoff`; X_DONE nothing. The
- * legal moves are asserted in debug builds.
- */
-static void xset_state(hxc__exchange *ex, enum xstate st, hxc__conn *c, int head)
-{
-    hxc__pool *p = ex->pool;
-    int from = ex->state;
-    assert(xlegal(from, st));
-    if (from == X_QUEUED) {
-        dequeue(ex);
-    } else if (in_flight(from)) {
-        unlink_from_conn(ex);
-    } else if (from == X_BACKOFF) {
-        hxc__list_remove(&ex->node);
-        p->nbackoff--;
-    }
-    if (in_flight(from) && !in_flight(st))
-        deactivate(ex);
-    else if (!in_flight(from) && in_flight(st))
-        activate(ex);
-    ex->state = (uint8_t)st;
-    switch (st) {
-    case X_QUEUED:
-        if (head)
-            hxc__list_insert_head(&ex->o->queue, &ex->node);
-        else
-            hxc__list_insert_tail(&ex->o->queue, &ex->node);
-        if (!hxc__list_linked(&ex->o->wait_node))
-            hxc__list_insert_tail(&p->waiting, &ex->o->wait_node);
-        p->nqueued++;
-        break;
-    case X_CONNECTING:
-        c->bound = ex;
-        ex->c = c;
-        break;
-    case X_ACTIVE:
-        hxc__list_insert_tail(&c->exchanges, &ex->node);
-        c->nexchanges++;
-        ex->c = c;
-        break;
-    case X_BACKOFF:
-        hxc__list_insert_tail(&p->backoff, &ex->node);
-        p->nbackoff++;
-        break;
-    default:
-        break;
-    }
-}
-
 /* A connection of the origin that can take `ex` now, or NULL: the first with
  * room. In exact mode (load testing) the one chosen then goes to the back of
  * the list, so that requests go round the connections evenly (a scan for the
@@ -919,7 +851,7 @@ int hxc__pool_submit(hxc__pool *p, struct hxc_response *resp, const double *time
     ex->streaming = resp->req->on_body != NULL && !ex->discard;
     ex->head_cb = resp->req->on_headers != NULL;
     hxc__list_init(&ex->node);
-    hxc__list_init(&ex->tnode);
+    hxc__timeout_init(&ex->to);
     /* With deadline_after_queue the total deadline starts when it leaves
      * the queue (dequeue), not now. */
     if (timeouts[HXC_TIMEOUT_TOTAL] > 0 && !p->cfg.deadline_after_queue)
@@ -1041,7 +973,7 @@ hxc__exchange *hxc__pool_adopt_push(hxc__conn *c, const struct hxc_headers *fiel
     ex->t_start = hxc__reactor_now(p->r);
     ex->stream_id = id;
     ex->pushed = 1;
-    hxc__list_init(&ex->tnode);
+    hxc__timeout_init(&ex->to);
     if (ex->timeouts[HXC_TIMEOUT_TOTAL] > 0)
         ex->deadline = ex->t_start + ex->timeouts[HXC_TIMEOUT_TOTAL];
     xset_state(ex, X_ACTIVE, c, 0);
@@ -1354,8 +1286,6 @@ void hxc__pool_free(hxc__pool *p)
     hxc__exchange *ex;
     while ((ex = hxc__cache_take(&p->spare)) != NULL)
         hxc__free_lines(ex);
-    for (unsigned i = 0; i < p->ntq; i++)
-        hxc__timer_stop(&p->tq[i].timer);
     hxc__timer_stop(&p->fd_timer);
     hxc__recycler_drain(&p->recycler); /* every session is gone: nothing is out */
     hxc__free(p);

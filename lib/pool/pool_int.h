@@ -14,6 +14,7 @@
 #include "core/recycle.h"
 #include "pool/pool.h"
 #include "proto/h2.h"
+#include "reactor/timeouts.h"
 
 typedef struct hxc__origin hxc__origin;
 typedef struct hxc__conn hxc__conn;
@@ -73,7 +74,7 @@ struct hxc__exchange {
     struct hxc_response *resp;
     hxc__pool *pool;
     double phase_since; /* last activity in this phase (the timer is lazy) */
-    double timer_due;   /* when its timeout is armed to fire (0: not armed) */
+    double deadline;    /* absolute end of the total timeout (0: none) */
     uint8_t state;      /* enum xstate */
     uint8_t phase;      /* enum phase */
     uint8_t got_bytes;
@@ -82,13 +83,11 @@ struct hxc__exchange {
     uint8_t discard;         /* the body is counted, not kept */
     uint8_t head_cb;         /* the consumer wants the head as soon as it is in */
     /* The second line: */
-    void *arg; /* given to the pool's callbacks */
+    void *arg;         /* given to the pool's callbacks */
     double t_start;
     uint64_t received; /* body bytes so far (the max_body check) */
     uint64_t max_body;
-    struct hxc__tqueue *tq; /* the queue it waits in, or NULL (its own timer) */
-    hxc__list tnode;        /* in tq->items */
-    double deadline;        /* absolute end of the total timeout (0: none) */
+    hxc__timeout to; /* its one timeout: the phase's or the deadline, whichever first */
     /* Touched when a request starts, is retried, streams or times out. */
     size_t held; /* streamed bytes not yet consumed (streaming only) */
     hxc__origin *o;
@@ -105,7 +104,7 @@ struct hxc__exchange {
     double retry_at;         /* the end of its backoff (X_BACKOFF) */
     double timeouts[HXC_TIMEOUT__COUNT];
     /* Last, so that a recycled record keeps it: set up once per record. */
-    hxc__timer timer; /* one timer for both the phase and the total deadline */
+    hxc__timer timer; /* `to`'s own timer, off the reactor's FIFOs */
 };
 /* The layout is planned for 64-bit pointers; narrower ones only pack tighter. */
 _Static_assert(sizeof(void *) != 8 ||
@@ -184,15 +183,7 @@ struct hxc__origin {
 };
 
 #define HXC__POOL_BUCKETS 256
-#define HXC__TQUEUES      8
 
-/* Exchanges whose timeouts have one duration, oldest first (see arm()). */
-typedef struct hxc__tqueue {
-    double seconds;
-    hxc__list items;
-    hxc__timer timer; /* armed for the oldest */
-    hxc__pool *pool;
-} hxc__tqueue;
 
 struct hxc__pool {
     hxc__reactor *r;
@@ -211,8 +202,6 @@ struct hxc__pool {
     hxc_client_stats stats;
     hxc__cache spare;       /* freed exchanges kept for reuse (no malloc per request) */
     hxc__recycler recycler; /* nghttp2's per-stream memory, for every session of the pool */
-    hxc__tqueue tq[HXC__TQUEUES];
-    unsigned ntq;
     /* Out of file descriptors: no connection opens while `fd_starved` (the
      * pool waits for one of its own to close, or closes an idle one), until
      * `fd_timer` lets it try again. */

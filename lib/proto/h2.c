@@ -60,6 +60,8 @@ struct hxc__h2 {
     unsigned max_headers;
     unsigned open;
     uint32_t peer_max_streams; /* the peer's SETTINGS_MAX_CONCURRENT_STREAMS */
+    uint32_t max_open;         /* streams that may be open: the peer's limit, under ours */
+    uint8_t no_new;            /* dead, going away, ended or out of ids: no new stream */
     size_t conn_unacked;       /* body bytes taken during this read, not yet credited */
     size_t stream_ack_at;      /* a stream is credited once this much is taken */
     int32_t last_id;           /* stream_of's memo */
@@ -105,6 +107,14 @@ static const char *errmsg_of(const hxc__h2 *h, int lib_error)
 {
     return h->diag && h->diag->errmsg[0] && h->diag->errmsg_code == lib_error ? h->diag->errmsg
                                                                               : NULL;
+}
+
+/* The peer's limit, under ours: set when the peer's SETTINGS change it, not
+ * computed at every capacity query (three a request). */
+static void set_max_open(hxc__h2 *h)
+{
+    uint32_t peer = h->peer_max_streams;
+    h->max_open = h->lim.max_streams && h->lim.max_streams < peer ? h->lim.max_streams : peer;
 }
 
 /* nghttp2's allocations: through the client's recycler when there is one
@@ -422,6 +432,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
     hxc__h2 *h = ud;
     if (f->hd.type == NGHTTP2_GOAWAY) {
         h->goaway = 1;
+        h->no_new = 1;
         h->goaway_recv = 1;
         if (h->ev->on_goaway)
             h->ev->on_goaway(h->ud, f->goaway.last_stream_id, f->goaway.error_code);
@@ -436,6 +447,7 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         /* nghttp2 has applied them: the stream limit is read here, not per request. */
         h->peer_max_streams =
             nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+        set_max_open(h);
         if (h->ev->on_settings)
             h->ev->on_settings(h->ud);
         return 0;
@@ -539,7 +551,9 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *f, void *ud)
         /* Ours are NO_ERROR (hxc__h2_shutdown): this is nghttp2 ending the
          * session on a connection error, with its reason as debug data. */
         h->term = 1;
+        h->no_new = 1;
         h->goaway = 1;
+        h->no_new = 1;
         set_reason(h, code_name(f->goaway.error_code), f->goaway.opaque_data,
                    f->goaway.opaque_data_len);
     }
@@ -752,6 +766,7 @@ int hxc__h2_new(hxc__h2 **out, const hxc__h2_events *ev, void *ud, const hxc__h2
     /* Until the peer's SETTINGS arrive: the assumed limit set above. */
     h->peer_max_streams =
         nghttp2_session_get_remote_settings(h->s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+    set_max_open(h);
     rv = nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, niv);
     if (rv == 0 && lim->conn_window > 65535)
         rv = nghttp2_session_set_local_window_size(h->s, NGHTTP2_FLAG_NONE, 0,
@@ -892,6 +907,7 @@ int32_t hxc__h2_submit(hxc__h2 *h, const hxc__h2_request *r, void *sud)
         } else {
             st->id = id;
             h->ids_spent = (uint32_t)id + 2 > 0x7ffffff0u; /* nghttp2 would open the next one */
+            h->no_new |= h->ids_spent;
             h->open++;
             st->counted = 1;
             link_stream(h, st);
@@ -917,6 +933,7 @@ int hxc__h2_recv(hxc__h2 *h, const uint8_t *data, size_t len, const char **detai
     }
     if (rv < 0) {
         h->dead = 1; /* never feed nghttp2 again after a fatal error */
+        h->no_new = 1;
         *detail = nghttp2_strerror((int)rv);
         return rv == NGHTTP2_ERR_NOMEM ? HXC_ENOMEM : HXC_EPROTO_REMOTE;
     }
@@ -926,6 +943,7 @@ int hxc__h2_recv(hxc__h2 *h, const uint8_t *data, size_t len, const char **detai
      * (after a GOAWAY, only nghttp2's own, once sent, shows it). */
     if (!h->goaway && !h->ids_spent && !nghttp2_session_check_request_allowed(h->s)) {
         h->term = 1;
+        h->no_new = 1;
         set_reason(h, NULL, NULL, 0); /* until its GOAWAY says more (on_frame_send) */
     }
     if (h->term) {
@@ -954,6 +972,7 @@ int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n)
         ssize_t n = nghttp2_session_mem_send(h->s, &p);
         if (n < 0) {
             h->dead = 1;
+            h->no_new = 1;
             return HXC_EPROTO_LOCAL;
         }
         if (n == 0)
@@ -971,14 +990,11 @@ int hxc__h2_stopped(const hxc__h2 *h) { return h->stopped && !h->dead; }
 
 unsigned hxc__h2_capacity(const hxc__h2 *h)
 {
-    if (h->dead || h->goaway || h->term)
+    /* Dead, going away, ended on an error, or near the end of the stream
+     * ids (2^31: a session there takes no more): `no_new`. */
+    if (h->no_new)
         return 0;
-    uint32_t peer = h->peer_max_streams;
-    uint32_t cap = h->lim.max_streams && h->lim.max_streams < peer ? h->lim.max_streams : peer;
-    /* Stream ids run out at 2^31: a session near the end takes no more. */
-    if (h->ids_spent)
-        return 0;
-    return cap > h->open ? cap - h->open : 0;
+    return h->max_open > h->open ? h->max_open - h->open : 0;
 }
 
 unsigned hxc__h2_open_streams(const hxc__h2 *h) { return h->open; }
@@ -1009,6 +1025,7 @@ void hxc__h2_shutdown(hxc__h2 *h)
     if (h->dead || h->goaway)
         return;
     h->goaway = 1;
+    h->no_new = 1;
     nghttp2_submit_goaway(h->s, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(h->s),
                           NGHTTP2_NO_ERROR, NULL, 0);
 }
@@ -1025,6 +1042,7 @@ void hxc__h2_fail_all(hxc__h2 *h, int err, const char *detail)
     /* Our own list, not stream ids: a request still queued in nghttp2 has no
      * stream object yet, and must not leak with the session. */
     h->dead = 1;
+    h->no_new = 1;
     while (h->streams != NULL) {
         stream *st = h->streams;
         unlink_stream(h, st);

@@ -40,6 +40,7 @@ int hxc__reactor_init(hxc__reactor *r, struct event_base *base, const char *dns_
     r->dns = NULL;
     r->dns_servers = NULL;
     r->ncommon = 0;
+    r->ntq = 0;
     r->now_valid = 0;
     r->in_callback = 0;
     r->alive = NULL;
@@ -182,6 +183,8 @@ void hxc__reactor_destroy(hxc__reactor *r)
     r->dns_servers = NULL;
     hxc__free(r->read_buf);
     r->read_buf = NULL;
+    for (unsigned i = 0; i < r->ntq; i++)
+        hxc__timer_stop(&r->tq[i].timer);
 }
 
 struct evdns_base *hxc__reactor_dns(hxc__reactor *r)

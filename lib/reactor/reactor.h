@@ -26,7 +26,10 @@ typedef struct hxc__defer hxc__defer;
 typedef struct hxc__timer hxc__timer;
 typedef struct hxc__io hxc__io;
 
+typedef struct hxc__timeout hxc__timeout;
 typedef void (*hxc__defer_cb)(hxc__defer *d, void *arg);
+/** A timeout fired (reactor/timeouts.h). */
+typedef void (*hxc__timeout_cb)(hxc__timeout *to);
 typedef void (*hxc__timer_cb)(hxc__timer *t, void *arg);
 /** `events` is a mix of HXC__IO_READ and HXC__IO_WRITE. */
 typedef void (*hxc__io_cb)(hxc__io *io, int events, void *arg);
@@ -47,7 +50,18 @@ struct hxc__timer {
     hxc__timer_cb cb;
     void *arg;
     int initialised;
+    hxc__timeout_cb on_timeout; /* a record's own timer for its timeout (timeouts.c) */
 };
+
+/* A FIFO of timeouts of one duration (reactor/timeouts.h). */
+#define HXC__TQUEUES 8
+typedef struct hxc__tqueue {
+    double seconds;
+    hxc__timeout_cb cb;
+    hxc__list items;  /* oldest first */
+    hxc__timer timer; /* armed for the oldest */
+    hxc__reactor *r;
+} hxc__tqueue;
 
 struct hxc__io {
     struct event rev, wev;
@@ -86,6 +100,8 @@ struct hxc__reactor {
         const struct timeval *tv;
     } common[16];
     int ncommon;
+    hxc__tqueue tq[HXC__TQUEUES]; /* timeouts.c's FIFOs, one per duration */
+    unsigned ntq;
     /* The time, read once per callback from the loop: a read that completes
      * fifteen responses stamps them all with the moment it ran, instead of
      * reading the clock a dozen times per request. Only inside the
