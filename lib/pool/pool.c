@@ -639,7 +639,7 @@ static int conn_open(hxc__pool *p, hxc__origin *o, hxc__exchange *ex, const char
         ep.alpn = offer_h2 ? alpn_h2_h1 : alpn_h1;
         ep.alpn_len = offer_h2 ? sizeof(alpn_h2_h1) - 1 : sizeof(alpn_h1) - 1;
     }
-    int rv = hxc__transport_connect(&c->t, p->r, &ep, &conn_handler, c);
+    int rv = p->cfg.connect(&c->t, p->r, &ep, &conn_handler, c);
     if (rv != 0) {
         hxc__h1_free(&c->h1);
         hxc__free(c);
@@ -1251,6 +1251,8 @@ int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg)
     p->cfg = *cfg;
     if (p->cfg.max_connections == 0)
         p->cfg.max_connections = 1;
+    if (p->cfg.connect == NULL)
+        p->cfg.connect = hxc__transport_connect;
     for (unsigned i = 0; i < HXC__POOL_BUCKETS; i++)
         hxc__list_init(&p->buckets[i]);
     hxc__list_init(&p->waiting);

@@ -61,6 +61,9 @@ typedef struct hxc__pool_config {
      * error with *detail saying why. The pool does not own it. */
     int (*tls_get)(void *arg, hxc__tls_ctx **out, const char **detail);
     void *tls_arg;
+    /* How connections are made (NULL: the socket transport,
+     * hxc__transport_connect); the pool's unit tests give their own. */
+    hxc__connect_fn connect;
 } hxc__pool_config;
 
 int hxc__pool_new(hxc__pool **out, hxc__reactor *r, const hxc__pool_config *cfg);

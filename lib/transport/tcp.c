@@ -38,10 +38,11 @@ enum state { ST_START, ST_RESOLVING, ST_CONNECTING, ST_HANDSHAKE, ST_OPEN, ST_DE
 
 /* The DNS request outlives a cancelled transport: evdns may call back later. */
 typedef struct dns_ticket {
-    hxc__transport *t;
+    struct tcp *t;
 } dns_ticket;
 
-struct hxc__transport {
+typedef struct tcp {
+    hxc__transport base; /* first: the table */
     hxc__reactor *r;
     const hxc__transport_handler *h;
     void *ud;
@@ -72,12 +73,12 @@ struct hxc__transport {
 
     double t0, t_dns, t_connect, t_tls;
     hxc__transport_times times;
-};
+} tcp;
 
-static void flush(hxc__transport *t);
-static void start_connect(hxc__transport *t);
-static void update_io(hxc__transport *t);
-static void reread_if_held(hxc__transport *t);
+static void flush(tcp *t);
+static void start_connect(tcp *t);
+static void update_io(tcp *t);
+static void reread_if_held(tcp *t);
 
 /* Calls into the owner; returns nonzero if the transport was freed meanwhile. */
 #define GUARDED(t, call)                                                                           \
@@ -93,7 +94,7 @@ static void reread_if_held(hxc__transport *t);
         dead_;                                                                                     \
     })
 
-static void close_fd(hxc__transport *t)
+static void close_fd(tcp *t)
 {
     if (t->fd >= 0) {
         hxc__io_stop(&t->io);
@@ -102,7 +103,7 @@ static void close_fd(hxc__transport *t)
     }
 }
 
-static void fail(hxc__transport *t, int err, const char *detail)
+static void fail(tcp *t, int err, const char *detail)
 {
     enum state st = t->state;
     t->state = ST_DEAD;
@@ -117,7 +118,7 @@ static void fail(hxc__transport *t, int err, const char *detail)
         t->h->on_connected(t->ud, err, detail);
 }
 
-static void connected(hxc__transport *t)
+static void connected(tcp *t)
 {
     t->state = ST_OPEN;
     double now = hxc__now();
@@ -152,7 +153,7 @@ static void connected(hxc__transport *t)
         flush(t);
 }
 
-static void do_handshake(hxc__transport *t)
+static void do_handshake(tcp *t)
 {
     ERR_clear_error();
     int rv = SSL_do_handshake(t->ssl);
@@ -172,7 +173,7 @@ static void do_handshake(hxc__transport *t)
     }
 }
 
-static void on_tcp_connected(hxc__transport *t)
+static void on_tcp_connected(tcp *t)
 {
     double now = hxc__now();
     t->times.connect = now - t->t_connect;
@@ -206,7 +207,7 @@ static void clear_tls_errors(void)
  * make the socket look idle, so whenever reading stops for another reason
  * than "nothing more" (the round limit, a pause now lifted, the end of the
  * handshake), a deferred read takes them. */
-static void reread_if_held(hxc__transport *t)
+static void reread_if_held(tcp *t)
 {
     if (t->ssl != NULL && t->state == ST_OPEN && !t->read_paused && SSL_has_pending(t->ssl))
         hxc__defer_schedule(t->r, &t->reread);
@@ -215,7 +216,7 @@ static void reread_if_held(hxc__transport *t)
 /* Up to 64 reads, and HXC__IO_BUDGET bytes, per callback: what is left
  * waits for the next loop turn (the socket stays readable; records OpenSSL
  * holds are taken by the deferred read, which also runs once per turn). */
-static int read_into(hxc__transport *t, uint8_t *buf, size_t cap)
+static int read_into(tcp *t, uint8_t *buf, size_t cap)
 {
     size_t got = 0;
     for (int rounds = 0; rounds < 64 && got < HXC__IO_BUDGET && !t->read_paused; rounds++) {
@@ -281,7 +282,7 @@ static int read_into(hxc__transport *t, uint8_t *buf, size_t cap)
 /* Reads what the socket (and OpenSSL) has, into the reactor's buffer, or a
  * smaller one on the stack if that one is in use (a read inside a read) or
  * cannot be made. 0, or -1 when the transport failed or was freed. */
-static int read_some(hxc__transport *t)
+static int read_some(tcp *t)
 {
     hxc__reactor *r = t->r;
     if (r->read_buf == NULL && !r->read_buf_busy)
@@ -299,14 +300,14 @@ static int read_some(hxc__transport *t)
 static void reread_cb(hxc__defer *d, void *arg)
 {
     (void)d;
-    hxc__transport *t = arg;
+    tcp *t = arg;
     if (t->state == ST_OPEN && !t->read_paused && read_some(t) == 0)
         update_io(t);
 }
 
 static void io_cb(hxc__io *io, int events, void *arg)
 {
-    hxc__transport *t = arg;
+    tcp *t = arg;
     (void)io;
     switch (t->state) {
     case ST_CONNECTING: {
@@ -355,7 +356,7 @@ static void io_cb(hxc__io *io, int events, void *arg)
     update_io(t);
 }
 
-static void update_io(hxc__transport *t)
+static void update_io(tcp *t)
 {
     if (t->state != ST_OPEN || t->fd < 0)
         return;
@@ -367,7 +368,7 @@ static void update_io(hxc__transport *t)
     hxc__io_want(&t->io, want);
 }
 
-static void start_connect(hxc__transport *t)
+static void start_connect(tcp *t)
 {
     while (t->next_addr != NULL) {
         struct evutil_addrinfo *ai = t->next_addr;
@@ -408,7 +409,7 @@ static void start_connect(hxc__transport *t)
 static void dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 {
     dns_ticket *ticket = arg;
-    hxc__transport *t = ticket->t;
+    tcp *t = ticket->t;
     hxc__free(ticket);
     if (t == NULL) { /* the transport was freed while resolving */
         if (res)
@@ -431,7 +432,7 @@ static void dns_cb(int result, struct evutil_addrinfo *res, void *arg)
     start_connect(t);
 }
 
-static void resolve(hxc__transport *t)
+static void resolve(tcp *t)
 {
     t->state = ST_RESOLVING;
     t->t0 = t->t_dns = hxc__now();
@@ -472,19 +473,22 @@ static void resolve(hxc__transport *t)
 static void kick_cb(hxc__defer *d, void *arg)
 {
     (void)d;
-    hxc__transport *t = arg;
+    tcp *t = arg;
     if (t->state == ST_START)
         resolve(t);
     else if (t->state == ST_OPEN)
         flush(t);
 }
 
+static const hxc__transport_ops tcp_ops;
+
 int hxc__transport_connect(hxc__transport **out, hxc__reactor *r, const hxc__endpoint *ep,
                            const hxc__transport_handler *h, void *ud)
 {
-    hxc__transport *t = hxc__calloc(1, sizeof(*t));
+    tcp *t = hxc__calloc(1, sizeof(*t));
     if (t == NULL)
         return HXC_ENOMEM;
+    t->base.ops = &tcp_ops;
     t->r = r;
     t->h = h;
     t->ud = ud;
@@ -509,14 +513,14 @@ int hxc__transport_connect(hxc__transport **out, hxc__reactor *r, const hxc__end
     hxc__defer_init(&t->kick, kick_cb, t);
     hxc__defer_init(&t->reread, reread_cb, t);
     hxc__defer_schedule(r, &t->kick);
-    *out = t;
+    *out = &t->base;
     return 0;
 }
 
 /* Writes what the socket takes, HXC__IO_BUDGET bytes at most: the rest goes
  * when the socket is writable on a later loop turn (a peer that reads as fast
  * as we write must not hold the loop for a whole upload). */
-static void flush(hxc__transport *t)
+static void flush(tcp *t)
 {
     if (t->state != ST_OPEN)
         return;
@@ -584,7 +588,7 @@ static void flush(hxc__transport *t)
         t->h->on_drained(t->ud, after == 0); /* progress: all of it, or some */
 }
 
-static int queue_check(hxc__transport *t)
+static int queue_check(tcp *t)
 {
     if (t->state == ST_DEAD)
         return HXC_ECLOSED;
@@ -593,16 +597,18 @@ static int queue_check(hxc__transport *t)
     return 0;
 }
 
-int hxc__transport_write(hxc__transport *t, const void *data, size_t len)
+static int tcp_write(hxc__transport *bt, const void *data, size_t len)
 {
+    tcp *t = (tcp *)bt;
     int rv = queue_check(t);
     if (rv != 0)
         return rv;
     return evbuffer_add(t->out, data, len) == 0 ? 0 : HXC_ENOMEM;
 }
 
-int hxc__transport_write_ref(hxc__transport *t, const void *data, size_t len)
+static int tcp_write_ref(hxc__transport *bt, const void *data, size_t len)
 {
+    tcp *t = (tcp *)bt;
     int rv = queue_check(t);
     if (rv != 0)
         return rv;
@@ -611,28 +617,34 @@ int hxc__transport_write_ref(hxc__transport *t, const void *data, size_t len)
     return evbuffer_add_reference(t->out, data, len, NULL, NULL) == 0 ? 0 : HXC_ENOMEM;
 }
 
-size_t hxc__transport_pending(const hxc__transport *t) { return evbuffer_get_length(t->out); }
+static size_t tcp_pending(const hxc__transport *bt)
+{
+    return evbuffer_get_length(((const tcp *)bt)->out);
+}
 
-int hxc__transport_read_drained(const hxc__transport *t) { return t->drained; }
+static int tcp_read_drained(const hxc__transport *bt) { return ((const tcp *)bt)->drained; }
 
 /* Looked at when a writer asks, not at every write (a hundred small frames
  * per turn): the flag is set here and cleared by a flush below the low mark. */
-int hxc__transport_full(hxc__transport *t)
+static int tcp_full(hxc__transport *bt)
 {
+    tcp *t = (tcp *)bt;
     if (!t->full && evbuffer_get_length(t->out) >= HXC__WRITE_HIGH)
         t->full = 1;
     return t->full;
 }
 
-void hxc__transport_pause_read(hxc__transport *t, int paused)
+static void tcp_pause_read(hxc__transport *bt, int paused)
 {
+    tcp *t = (tcp *)bt;
     t->read_paused = paused;
     update_io(t);
     reread_if_held(t);
 }
 
-int hxc__transport_is_alive(hxc__transport *t)
+static int tcp_is_alive(hxc__transport *bt)
 {
+    tcp *t = (tcp *)bt;
     if (t->state != ST_OPEN)
         return 0;
     if (t->ssl && SSL_has_pending(t->ssl))
@@ -646,15 +658,15 @@ int hxc__transport_is_alive(hxc__transport *t)
     return errno == EAGAIN || errno == EWOULDBLOCK;
 }
 
-const char *hxc__transport_alpn(const hxc__transport *t) { return t->alpn; }
+static const char *tcp_alpn(const hxc__transport *bt) { return ((const tcp *)bt)->alpn; }
 
-void hxc__transport_times_get(const hxc__transport *t, hxc__transport_times *out)
+static void tcp_times_get(const hxc__transport *bt, hxc__transport_times *out)
 {
-    *out = t->times;
+    *out = ((const tcp *)bt)->times;
 }
 
 /* Last words (an HTTP/2 GOAWAY): one nonblocking attempt, no callbacks. */
-static void flush_quietly(hxc__transport *t)
+static void flush_quietly(tcp *t)
 {
     for (int i = 0; i < 8 && evbuffer_get_length(t->out) > 0; i++) {
         size_t len = evbuffer_get_length(t->out);
@@ -675,8 +687,9 @@ static void flush_quietly(hxc__transport *t)
     }
 }
 
-void hxc__transport_free(hxc__transport *t, int graceful)
+static void tcp_free(hxc__transport *bt, int graceful)
 {
+    tcp *t = (tcp *)bt;
     if (t == NULL)
         return;
     if (graceful && t->state == ST_OPEN && t->fd >= 0)
@@ -705,3 +718,8 @@ void hxc__transport_free(hxc__transport *t, int graceful)
     ERR_clear_error();
     hxc__free(t);
 }
+
+static const hxc__transport_ops tcp_ops = {
+    tcp_write,    tcp_write_ref, tcp_pending, tcp_read_drained, tcp_full,
+    tcp_pause_read, tcp_is_alive, tcp_alpn,  tcp_times_get,    tcp_free,
+};

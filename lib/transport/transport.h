@@ -63,13 +63,6 @@ typedef struct hxc__transport_times {
     double dns, connect, tls; /* seconds spent in each phase */
 } hxc__transport_times;
 
-/** Starts connecting (from the next loop turn). 0 or HXC_ENOMEM. */
-int hxc__transport_connect(hxc__transport **out, hxc__reactor *r, const hxc__endpoint *ep,
-                           const hxc__transport_handler *h, void *ud);
-/** Queues bytes (copied). 0, HXC_ENOMEM, or HXC_ECLOSED when dead. */
-int hxc__transport_write(hxc__transport *t, const void *data, size_t len);
-/** Queues bytes by reference: they must stay valid until drained or freed. */
-int hxc__transport_write_ref(hxc__transport *t, const void *data, size_t len);
 /* The write queue's marks: over HIGH writers stop (the size the HTTP/1.1
  * upload queue had), below LOW they go on (a quarter of it: a slow socket is
  * not fed a frame at a time, nor left idle while a writer refills). */
@@ -78,33 +71,90 @@ int hxc__transport_write_ref(hxc__transport *t, const void *data, size_t len);
 /* Bytes one flush writes, and one read callback reads, at most. */
 #define HXC__IO_BUDGET (1u << 20)
 
-/** Bytes queued but not yet taken by the kernel. */
-size_t hxc__transport_pending(const hxc__transport *t);
-/** From inside on_read: whether these are the last bytes of this read loop,
- *  nothing more having been waiting (a short read of cleartext). When 0,
- *  more bytes may follow in the same loop (over TLS, always 0). */
-int hxc__transport_read_drained(const hxc__transport *t);
-/**
- * Whether writers must stop: the queue went over HXC__WRITE_HIGH and has not
- * drained below HXC__WRITE_LOW since. A writer may still queue what it has in
- * hand (one frame, one piece of a body); it must not ask for more.
+/*
+ * What a transport does, behind one table (curl's connection filters have
+ * the same shape): the socket transport of tcp.c, or a test's, which lets
+ * the pool run without sockets. Every transport begins with its table.
  */
-int hxc__transport_full(hxc__transport *t);
-/** Stops or resumes reading. */
-void hxc__transport_pause_read(hxc__transport *t, int paused);
-/**
- * Whether an idle connection looks alive: no EOF, no error, no unexpected
- * bytes waiting (curl's "dead connection" check before reuse).
- */
-int hxc__transport_is_alive(hxc__transport *t);
-/** The ALPN protocol the server selected ("" if none). */
-const char *hxc__transport_alpn(const hxc__transport *t);
-void hxc__transport_times_get(const hxc__transport *t, hxc__transport_times *out);
-/**
- * Closes and frees. With `graceful`, TLS close_notify is attempted first
- * (best effort, never blocking). No event is delivered afterwards. NULL ok.
- */
-void hxc__transport_free(hxc__transport *t, int graceful);
+typedef struct hxc__transport_ops {
+    /** Queues bytes (copied). 0, HXC_ENOMEM, or HXC_ECLOSED when dead. */
+    int (*write)(hxc__transport *t, const void *data, size_t len);
+    /** Queues bytes by reference: they must stay valid until drained or freed. */
+    int (*write_ref)(hxc__transport *t, const void *data, size_t len);
+    /** Bytes queued but not yet taken by the kernel. */
+    size_t (*pending)(const hxc__transport *t);
+    /** From inside on_read: whether these are the last bytes of this read
+     *  loop, nothing more having been waiting (a short read of cleartext).
+     *  When 0, more bytes may follow in the same loop (over TLS, always 0). */
+    int (*read_drained)(const hxc__transport *t);
+    /** Whether writers must stop: the queue went over HXC__WRITE_HIGH and has
+     *  not drained below HXC__WRITE_LOW since. A writer may still queue what
+     *  it has in hand (one frame, one piece of a body); it must not ask for
+     *  more. */
+    int (*full)(hxc__transport *t);
+    /** Stops or resumes reading. */
+    void (*pause_read)(hxc__transport *t, int paused);
+    /** Whether an idle connection looks alive: no EOF, no error, no
+     *  unexpected bytes waiting (curl's "dead connection" check before reuse). */
+    int (*is_alive)(hxc__transport *t);
+    /** The ALPN protocol the server selected ("" if none). */
+    const char *(*alpn)(const hxc__transport *t);
+    void (*times_get)(const hxc__transport *t, hxc__transport_times *out);
+    /** Closes and frees. With `graceful`, TLS close_notify is attempted first
+     *  (best effort, never blocking). No event is delivered afterwards. */
+    void (*free)(hxc__transport *t, int graceful);
+} hxc__transport_ops;
+
+struct hxc__transport {
+    const hxc__transport_ops *ops;
+};
+
+/** Starts connecting; events reach `h` with `ud`, never from inside this
+ *  call. 0 and *out, or an hxc error (nothing started). */
+typedef int (*hxc__connect_fn)(hxc__transport **out, hxc__reactor *r, const hxc__endpoint *ep,
+                               const hxc__transport_handler *h, void *ud);
+
+/** The socket transport: DNS (evdns), TCP, TLS (from the next loop turn). */
+int hxc__transport_connect(hxc__transport **out, hxc__reactor *r, const hxc__endpoint *ep,
+                           const hxc__transport_handler *h, void *ud);
+
+/* The operations, for any transport (see hxc__transport_ops). */
+static inline int hxc__transport_write(hxc__transport *t, const void *data, size_t len)
+{
+    return t->ops->write(t, data, len);
+}
+static inline int hxc__transport_write_ref(hxc__transport *t, const void *data, size_t len)
+{
+    return t->ops->write_ref(t, data, len);
+}
+static inline size_t hxc__transport_pending(const hxc__transport *t)
+{
+    return t->ops->pending(t);
+}
+static inline int hxc__transport_read_drained(const hxc__transport *t)
+{
+    return t->ops->read_drained(t);
+}
+static inline int hxc__transport_full(hxc__transport *t) { return t->ops->full(t); }
+static inline void hxc__transport_pause_read(hxc__transport *t, int paused)
+{
+    t->ops->pause_read(t, paused);
+}
+static inline int hxc__transport_is_alive(hxc__transport *t) { return t->ops->is_alive(t); }
+static inline const char *hxc__transport_alpn(const hxc__transport *t)
+{
+    return t->ops->alpn(t);
+}
+static inline void hxc__transport_times_get(const hxc__transport *t, hxc__transport_times *out)
+{
+    t->ops->times_get(t, out);
+}
+/** Closes and frees (see the table). NULL ok. */
+static inline void hxc__transport_free(hxc__transport *t, int graceful)
+{
+    if (t != NULL)
+        t->ops->free(t, graceful);
+}
 
 /* TLS settings shared by every connection of a client. */
 typedef struct hxc__tls_opts {
