@@ -1,0 +1,144 @@
+/*
+ * Review (attack) tests of the HTTP/1.1 codec's framing (proto/h1.c over
+ * llhttp 8.1). h1.h and docs/architecture.md promise "strict framing":
+ * bare LF is an error, chunked bodies are checked. The project compiles
+ * llhttp.c without LLHTTP_STRICT_MODE, and llhttp's loose mode does not
+ * check what follows a chunk's data (any two bytes pass as its CRLF) and
+ * takes any byte after the status line's CR as its LF (so "\rContent-Length"
+ * becomes a field named "ontent-Length"). Each response here must end as a
+ * protocol error; fed whole and byte by byte.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hxc/hxc.h"
+#include "core/internal.h"
+#include "proto/h1.h"
+
+static int r_status(void *ud, int st, const char *r, size_t rl, const char *v)
+{
+    (void)ud, (void)st, (void)r, (void)rl, (void)v;
+    return 0;
+}
+static int r_field(void *ud, const char *n, size_t nl, const char *v, size_t vl)
+{
+    (void)ud, (void)n, (void)nl, (void)v, (void)vl;
+    return 0;
+}
+static int r_done(void *ud)
+{
+    (void)ud;
+    return 0;
+}
+static int r_body(void *ud, const uint8_t *d, size_t n)
+{
+    (void)ud, (void)d, (void)n;
+    return 0;
+}
+
+static const hxc__h1_events events = {r_status, r_field, r_done, r_body, r_field};
+
+/* The result of feeding `s` in pieces of `step` bytes (0: whole), then EOF. */
+static int parse(const char *s, size_t step)
+{
+    static const hxc__h1_limits lim = {8192, 100};
+    hxc__h1 h;
+    hxc__h1_init(&h, &events, NULL, &lim);
+    hxc__h1_begin(&h, 0);
+    size_t len = strlen(s), off = 0, used;
+    int rv = 0;
+    while (off < len && rv == 0) {
+        size_t n = step && len - off > step ? step : len - off;
+        rv = hxc__h1_feed(&h, (const uint8_t *)s + off, n, &used);
+        off += n;
+    }
+    if (rv == 0)
+        rv = hxc__h1_eof(&h);
+    hxc__h1_free(&h);
+    return rv;
+}
+
+/* `s` with CR and LF written as \r and \n, for messages. */
+static const char *escaped(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *s && o + 3 < cap; s++) {
+        if (*s == '\r' || *s == '\n') {
+            out[o++] = '\\';
+            out[o++] = *s == '\r' ? 'r' : 'n';
+        } else {
+            out[o++] = *s;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int expect_rejected(const char *what, const char *const *resps, size_t n)
+{
+    int accepted = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t step = 0; step <= 1; step++) {
+            int rv = parse(resps[i], step);
+            if (rv != HXC_EPROTO_REMOTE) {
+                char e[256];
+                print_message("%s, %s: accepted (%d): %s\n", what, step ? "byte by byte" : "whole",
+                              rv, escaped(resps[i], e, sizeof(e)));
+                accepted++;
+            }
+        }
+    return accepted;
+}
+
+/* A chunk's data must be followed by CRLF (RFC 9112 7.1). */
+static void test_chunk_data_needs_crlf(void **state)
+{
+    (void)state;
+    static const char *const resps[] = {
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcZZ0\r\n\r\n",
+    };
+    assert_int_equal(expect_rejected("chunk data without CRLF", resps, HXC__ARRAY_SIZE(resps)), 0);
+}
+
+/* A CR not followed by LF ends no line: here it ate the next byte. */
+static void test_bare_cr_after_status_line(void **state)
+{
+    (void)state;
+    static const char *const resps[] = {
+        "HTTP/1.1 200 OK\rContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\rXContent-Length: 5\r\n\r\nhello",
+    };
+    assert_int_equal(
+        expect_rejected("bare CR after the status line", resps, HXC__ARRAY_SIZE(resps)), 0);
+}
+
+/* docs/architecture.md: "bare LF" is rejected. Only in a field line it is;
+ * after the status line, at the end of the head and after the last chunk
+ * llhttp 8.1 takes it (strict mode or not). */
+static void test_bare_lf_as_documented(void **state)
+{
+    (void)state;
+    static const char *const resps[] = {
+        "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n",
+    };
+    assert_int_equal(expect_rejected("bare LF", resps, HXC__ARRAY_SIZE(resps)), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chunk_data_needs_crlf),
+        cmocka_unit_test(test_bare_cr_after_status_line),
+        cmocka_unit_test(test_bare_lf_as_documented),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
