@@ -6,6 +6,8 @@
 #include "itest.h"
 #include "rawpeer.h"
 
+#include "core/message.h" /* the response's body buffer */
+
 typedef struct peer_arg {
     const char *resp; /* sent whole for every request of the connection */
 } peer_arg;
@@ -112,6 +114,23 @@ static void test_no_body_responses_are_not_capped(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* The same announced length also sizes the body buffer in advance
+ * (hxc__pool_expect_body, up to 4 MiB): every HEAD or 304 of a file of a
+ * few MiB allocates that much for a body that never comes. */
+static void test_no_body_responses_reserve_nothing(void **state)
+{
+    (void)state;
+    fixture x;
+    start(&x, "HTTP/1.1 200 OK\r\nContent-Length: 4000000\r\n\r\n");
+    hxc_future *f = itest_fetch(x.t.client, "HEAD", x.url, NULL);
+    itest_assert_body(f, 200, "");
+    size_t cap = hxc_future_response(f)->body.cap;
+    print_message("HEAD, Content-Length 4000000: %zu bytes reserved for the body\n", cap);
+    hxc_future_free(f);
+    stop(&x);
+    assert_true(cap < 4096);
+}
+
 /* A 1xx head is a message of its own to llhttp, and llhttp (built without
  * LLHTTP_STRICT_MODE, as here) decides after it whether the connection
  * stays open: after "HTTP/1.1 1xx" with "Connection: close", or an
@@ -184,6 +203,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_body_responses_are_not_capped),
+        cmocka_unit_test(test_no_body_responses_reserve_nothing),
         cmocka_unit_test(test_final_response_after_closing_interim),
         cmocka_unit_test(test_trailing_whitespace_not_in_values),
         /* last: under UBSan (the ASan build) its defect stops the program */
