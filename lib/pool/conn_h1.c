@@ -34,15 +34,14 @@ static int h1_on_header(void *ud, const char *n, size_t nl, const char *v, size_
     return hxc__headers_add(&cur(c)->resp->headers, n, nl, v, vl);
 }
 
-static int h1_on_headers_done(void *ud)
+static int h1_on_headers_done(void *ud, int64_t content_length)
 {
     hxc__conn *c = ud;
     hxc__exchange *ex = cur(c);
-    uint64_t cl = c->h1.parser.content_length;
-    if (ex->max_body && (c->h1.parser.flags & F_CONTENT_LENGTH) && cl > ex->max_body)
+    if (content_length > 0 && ex->max_body && (uint64_t)content_length > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
-    if (c->h1.parser.flags & F_CONTENT_LENGTH)
-        hxc__pool_expect_body(ex, cl);
+    if (content_length > 0)
+        hxc__pool_expect_body(ex, (uint64_t)content_length);
     hxc__pool_head_done(ex);
     return 0;
 }

@@ -51,6 +51,11 @@ static int ev_headers_done(void *sud, int64_t content_length)
 {
     hxc__exchange *ex = X(sud);
     uint64_t length = content_length > 0 ? (uint64_t)content_length : 0;
+    /* A HEAD request's, a 204's or a 304's length announces no body to come. */
+    int status = ex->resp->status;
+    const char *m = ex->resp->req->method;
+    if (status == 204 || status == 304 || (m[0] == 'H' && strcmp(m, "HEAD") == 0))
+        length = 0;
     if (ex->max_body && length > ex->max_body)
         return HXC_EBODY_TOO_LARGE;
     hxc__pool_expect_body(ex, length);
@@ -224,6 +229,14 @@ static void settle(hxc__conn *c)
     /* After a GOAWAY nghttp2 cannot be asked whether what came broke the
      * session: the GOAWAY it sends for a connection error tells, once framed
      * (behind a full transport that waits for the socket to drain). */
+    if (rv == 0 && hxc__h2_going_away(c->h2)) {
+        /* Behind a full transport those frames would wait for the socket: let
+         * what nghttp2 queued (its GOAWAY first) past the mark, within a
+         * bounded overshoot, so that a broken session is seen now. */
+        if (hxc__transport_full(c->t) &&
+            hxc__transport_pending(c->t) < HXC__WRITE_HIGH + 4 * LAST_WORDS)
+            hxc__h2_send(c->h2, write_out, c, LAST_WORDS);
+    }
     if (rv == 0 && hxc__h2_going_away(c->h2) && hxc__h2_failed(c->h2, &detail) != 0) {
         session_failed(c, HXC_EPROTO_REMOTE, detail);
         return;

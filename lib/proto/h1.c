@@ -83,7 +83,7 @@ static const char *text_get(const hxc__h1_text *t, size_t *len)
         return t->view;
     }
     *len = t->buf.len;
-    return (const char *)t->buf.data;
+    return t->buf.data != NULL ? (const char *)t->buf.data : ""; /* never a text: empty */
 }
 
 static int text_empty(const hxc__h1_text *t) { return t->view == NULL && t->buf.len == 0; }
@@ -116,6 +116,10 @@ static int emit_field(hxc__h1 *h)
     if (!h->interim) {
         size_t nl, vl;
         const char *n = text_get(&h->name, &nl), *v = text_get(&h->value, &vl);
+        /* llhttp drops the whitespace before a value, not after it: RFC 9110
+         * 5.5 has both go (and HTTP/2 could not even carry it). */
+        while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+            vl--;
         if (h->in_trailers) {
             if (h->ev->on_trailer)
                 rv = h->ev->on_trailer(h->ud, n, nl, v, vl);
@@ -220,13 +224,17 @@ static int on_headers_complete(llhttp_t *p)
     if (h->interim)
         return 1; /* RFC 9110 15.2: a 1xx ends with its head, whatever it announces */
     h->head_done = 1;
-    int rv = h->ev->on_headers_done(h->ud);
-    if (rv != 0)
-        return set_err(h, rv, "response rejected after headers");
     /* llhttp cannot know the request was HEAD, and llhttp 8 would read a body
      * announced by Content-Length after 204 or 304: 1 means "no body". */
     int status = p->status_code;
-    return h->head_request || status == 204 || status == 304 ? 1 : 0;
+    int no_body = h->head_request || status == 204 || status == 304;
+    int64_t length = no_body                        ? 0
+                     : (p->flags & F_CONTENT_LENGTH) ? (int64_t)(p->content_length & INT64_MAX)
+                                                     : -1;
+    int rv = h->ev->on_headers_done(h->ud, length);
+    if (rv != 0)
+        return set_err(h, rv, "response rejected after headers");
+    return no_body;
 }
 
 static int on_body(llhttp_t *p, const char *at, size_t len)
@@ -310,6 +318,11 @@ void hxc__h1_free(hxc__h1 *h)
 void hxc__h1_begin(hxc__h1 *h, int head)
 {
     llhttp_init(&h->parser, HTTP_RESPONSE, &settings);
+    /* A 1xx with "Connection: close" (or an HTTP/1.0 one) would put llhttp
+     * in its closed state, which eats every byte after it: the final
+     * response with it. Keep-alive is decided for the final response
+     * (on_message_complete), and parsing stops there anyway. */
+    llhttp_set_lenient_keep_alive(&h->parser, 1);
     h->parser.data = h;
     h->head_request = head;
     h->interim = h->in_trailers = h->started = h->complete = h->keep_alive = 0;

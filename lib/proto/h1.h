@@ -2,9 +2,11 @@
  * proto/h1.h - HTTP/1.1 codec over llhttp: bytes in, events out; request
  * heads out. Sans-IO: no sockets, no timers, no allocation per byte.
  *
- * Strict framing (llhttp's defaults): conflicting or duplicate
- * Content-Length, Content-Length with Transfer-Encoding, bad chunk sizes,
- * bare LF and a missing status line are errors; so are obs-fold (which
+ * Strict framing (llhttp in strict mode): conflicting or duplicate
+ * Content-Length, Content-Length with Transfer-Encoding, bad chunk sizes or
+ * chunk ends, a CR without LF, a lone LF inside a field line and a missing
+ * status line are errors (a lone LF ending a line of its own is a line end,
+ * RFC 9112 2.2); so are obs-fold (which
  * llhttp 8.1 would unfold silently: found here from where its spans start
  * and end) and a status outside 100-599. 1xx interim responses are skipped,
  * at most HXC__MAX_INTERIM of them, and end with their head (no body);
@@ -32,7 +34,10 @@ enum { HXC__H1_IN_GAP = 1, HXC__H1_VALUE_ENDED = 2 };
 typedef struct hxc__h1_events {
     int (*on_status)(void *ud, int status, const char *reason, size_t rlen, const char *version);
     int (*on_header)(void *ud, const char *name, size_t nlen, const char *value, size_t vlen);
-    int (*on_headers_done)(void *ud);
+    /** The final head is in; `content_length` is the length of the body to
+     *  come: its Content-Length, 0 when none can follow (HEAD, 204, 304),
+     *  -1 when not announced (chunked, or delimited by the close). */
+    int (*on_headers_done)(void *ud, int64_t content_length);
     int (*on_body)(void *ud, const uint8_t *data, size_t len);
     int (*on_trailer)(void *ud, const char *name, size_t nlen, const char *value, size_t vlen);
 } hxc__h1_events;

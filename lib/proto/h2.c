@@ -624,8 +624,9 @@ static int on_stream_close(nghttp2_session *s, int32_t id, uint32_t code, void *
     nghttp2_session_set_stream_user_data(h->s, id, NULL);
     h->last_id = 0, h->last = NULL;
     /* More streams open than the server allows (its SETTINGS came after
-     * them): a refusal of ours to fix, not the server's state. */
-    int over = st->counted && h->open > h->peer_max_streams;
+     * them): a refusal of ours to fix, not the server's state. A limit of 0
+     * is the server's state (it takes no stream at all): it backs off. */
+    int over = st->counted && h->peer_max_streams > 0 && h->open > h->peer_max_streams;
     if (st->counted) {
         st->counted = 0;
         h->open--;

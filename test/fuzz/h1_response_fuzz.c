@@ -24,7 +24,7 @@ static int on_header(void *ud, const char *n, size_t nl, const char *v, size_t v
 {
     return hxc__headers_add(&((sink *)ud)->h, n, nl, v, vl);
 }
-static int on_done(void *ud)
+static int on_done(void *ud, int64_t content_length)
 {
     (void)ud;
     return 0;

@@ -42,7 +42,7 @@ static int r_header(void *ud, const char *n, size_t nl, const char *v, size_t vl
         return -1000;
     return hxc__headers_add(&x->headers, n, nl, v, vl);
 }
-static int r_done(void *ud)
+static int r_done(void *ud, int64_t content_length)
 {
     ((rec *)ud)->headers_done = 1;
     return 0;

@@ -1,6 +1,6 @@
 /*
- * Review (attack) tests of the HTTP/1.1 path through the whole client: a
- * raw peer (test/support/rawpeer.h) answers with response heads that are
+ * Integration: the HTTP/1.1 path through the whole client against a
+ * raw peer (test/support/rawpeer.h) that answers with heads that are
  * legal but unusual, and the client must take them as any other.
  */
 #include "itest.h"

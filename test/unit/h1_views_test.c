@@ -1,5 +1,5 @@
 /*
- * Review (attack) tests of the HTTP/1.1 codec's texts (proto/h1.c): field
+ * Unit: the HTTP/1.1 codec's texts (proto/h1.c): field
  * names, values and reason phrases are views of the bytes being parsed
  * until a read ends. Every response here is fed in pieces, each piece from
  * a heap copy that is scribbled over and freed right after its
@@ -50,7 +50,7 @@ static int r_header(void *ud, const char *n, size_t nl, const char *v, size_t vl
     logf_(ud, "H ", n, nl, v, vl);
     return 0;
 }
-static int r_done(void *ud)
+static int r_done(void *ud, int64_t content_length)
 {
     logf_(ud, "D", NULL, 0, NULL, 0);
     return 0;

@@ -1,5 +1,5 @@
 /*
- * Review (attack) tests of the HTTP/2 path (proto/h2.c, pool/conn_h2.c and
+ * Integration: attacks on the HTTP/2 path (proto/h2.c, pool/conn_h2.c and
  * the refused-stream retries of pool/pool.c), against servers written frame
  * by frame with rawpeer (h2c, prior knowledge).
  */
@@ -109,7 +109,7 @@ static void big_head_script(rawpeer *p, int fd, int index, void *arg)
     }
 }
 
-/* The same defect as over HTTP/1.1 (review_proto_h1_test): the announced
+/* The same defect as over HTTP/1.1 (h1_unusual_test): the announced
  * content-length is checked against the body cap (1 GiB by default) for a
  * HEAD response and a 304, which have no body (nghttp2 itself knows: it
  * lets them end without DATA). */
