@@ -246,6 +246,18 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
     return 0;
 }
 
+/* Chunk extensions are kept by no one: they are only counted, as many in a
+ * response as a head may hold, so that endless ones end (found in review). */
+static int on_chunk_extension(llhttp_t *p, const char *at, size_t len)
+{
+    (void)at;
+    hxc__h1 *h = H1(p);
+    h->ext_bytes += len;
+    if (h->limits.max_header_bytes && h->ext_bytes > h->limits.max_header_bytes)
+        return set_err(h, HXC_EPROTO_REMOTE, "chunk extensions exceed the header byte limit");
+    return 0;
+}
+
 static int on_chunk_header(llhttp_t *p)
 {
     /* After the last (empty) chunk, further fields are trailers: a section
@@ -289,6 +301,8 @@ static void fill_settings(void)
     s.on_headers_complete = on_headers_complete;
     s.on_body = on_body;
     s.on_chunk_header = on_chunk_header;
+    s.on_chunk_extension_name = on_chunk_extension;
+    s.on_chunk_extension_value = on_chunk_extension;
     s.on_message_complete = on_message_complete;
     settings = s;
 }
@@ -329,6 +343,7 @@ void hxc__h1_begin(hxc__h1 *h, int head)
     h->in_value = h->head_done = 0;
     h->interims = 0;
     h->header_bytes = 0;
+    h->ext_bytes = 0;
     h->header_count = 0;
     h->fold_state = 0;
     h->gap_cr = 0;

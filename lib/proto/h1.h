@@ -74,6 +74,7 @@ typedef struct hxc__h1 {
     unsigned interims;   /* 1xx heads so far */
     int whole;             /* this read is counted whole against the limit */
     size_t header_bytes; /* bytes of heads so far (then of the trailer section) */
+    size_t ext_bytes;    /* bytes of chunk extensions (bounded like a head) */
     unsigned header_count;
     /* obs-fold is a line end in the gap of whitespace between a field's
      * ':' and its value, or a value span that goes on after its line ended

@@ -203,9 +203,9 @@ static int stream_fail(hxc__h2 *h, stream *st, int err, const char *detail)
         st->err = err;
         st->detail = detail;
     }
-    uint32_t code = err == HXC_EHEADERS_TOO_LARGE ? NGHTTP2_REFUSED_STREAM
-                    : err == HXC_EPROTO_REMOTE    ? NGHTTP2_PROTOCOL_ERROR
-                                                  : NGHTTP2_CANCEL;
+    /* Over our header-list limit the response is not wanted (CANCEL; a
+     * client's REFUSED_STREAM would mean "not processed", which is false). */
+    uint32_t code = err == HXC_EPROTO_REMOTE ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_CANCEL;
     nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, code);
     return 0; /* the stream is reset; the session goes on (nonzero would be fatal) */
 }

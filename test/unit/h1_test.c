@@ -396,6 +396,32 @@ static void test_trailer_bytes_counted(void **state)
     free(s);
 }
 
+/* Endless chunk extensions end too: counted like a head (found in review). */
+static void test_chunk_extensions_bounded(void **state)
+{
+    (void)state;
+    static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;";
+    size_t pad = 100000;
+    char *s = malloc(sizeof(head) + pad + 32);
+    assert_non_null(s);
+    memcpy(s, head, sizeof(head) - 1);
+    memset(s + sizeof(head) - 1, 'x', pad);
+    strcpy(s + sizeof(head) - 1 + pad, "=1\r\nhello\r\n0\r\n\r\n");
+    hxc__h1_limits lim = {16 * 1024, 100};
+    run x;
+    feed(&x, s, strlen(s), 1000, 0, 0, &lim);
+    assert_int_equal(x.rv, HXC_EPROTO_REMOTE);
+    assert_non_null(strstr(x.h.detail, "chunk extensions"));
+    run_free(&x);
+    /* A few are fine. */
+    static const char few[] =
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\n\r\n";
+    feed(&x, few, sizeof(few) - 1, 0, 0, 0, &lim);
+    assert_int_equal(x.rv, 1);
+    run_free(&x);
+    free(s);
+}
+
 static void test_interim_cap(void **state)
 {
     (void)state;
@@ -580,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_eof_without_bytes),
         cmocka_unit_test(test_limits_and_callback_errors),
         cmocka_unit_test(test_trailer_bytes_counted),
+        cmocka_unit_test(test_chunk_extensions_bounded),
         cmocka_unit_test(test_reuse_for_next_response),
         cmocka_unit_test(test_encode_request),
     };
