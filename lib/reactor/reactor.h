@@ -4,8 +4,9 @@
  * Wraps a caller-owned event_base: fd watchers, timers, and the deferred
  * queue that runs once per loop turn (coalesced writes, user callbacks that
  * must never run inside the call that caused them, deferred frees). The
- * reactor never runs the loop itself and never keeps it alive on its own:
- * only armed timers and watched fds do.
+ * reactor never runs the loop itself (but in manual time, for tests: see
+ * hxc__reactor_set_manual_time) and never keeps it alive on its own: only
+ * armed timers and watched fds do.
  *
  * A deferred item runs at most once per pass of the queue: queued again
  * after it ran in the current pass (a task that re-arms itself, or two that
@@ -19,6 +20,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "core/internal.h"
 #include "core/list.h"
 
 typedef struct hxc__reactor hxc__reactor;
@@ -44,12 +46,22 @@ struct hxc__defer {
     unsigned ran; /* the pass of the deferred queue it last ran in */
 };
 
+/* A timer's `initialised`: never set up, a libevent timer, or one of a
+ * reactor in manual time (kept in its `manual_timers`, not in libevent). */
+enum { HXC__TIMER_NONE, HXC__TIMER_EVENT, HXC__TIMER_MANUAL };
+
 struct hxc__timer {
-    struct event ev;
+    union {
+        struct event ev;     /* real time */
+        struct {             /* manual time (tests): never given to libevent */
+            hxc__list mnode; /* in r->manual_timers while armed, by due time */
+            double mdue;
+        };
+    };
     hxc__reactor *r;
     hxc__timer_cb cb;
     void *arg;
-    int initialised;
+    int initialised;            /* HXC__TIMER_* */
     hxc__timeout_cb on_timeout; /* a record's own timer for its timeout (timeouts.c) */
 };
 
@@ -118,17 +130,31 @@ struct hxc__reactor {
     uint8_t *read_buf;
     int read_buf_busy;
     int *alive; /* while the deferred queue runs: cleared by destroy */
+    /* Manual time (tests, hxc__reactor_set_manual_time): the clock is
+     * `manual_now`, moved only by hxc__reactor_advance, and timers wait in
+     * `manual_timers` (by due time) instead of libevent. */
+    int manual;
+    double manual_now;
+    hxc__list manual_timers;
 };
 
 double hxc__now(void);
+
+/** The reactor's clock: the monotonic time, or the manual time in tests. */
+static inline double hxc__reactor_clock(const hxc__reactor *r)
+{
+    if (hxc__unlikely(r->manual))
+        return r->manual_now;
+    return hxc__now();
+}
 
 /** The monotonic time in seconds, cached for the current callback. */
 static inline double hxc__reactor_now(hxc__reactor *r)
 {
     if (r->in_callback == 0)
-        return hxc__now();
+        return hxc__reactor_clock(r);
     if (!r->now_valid) {
-        r->now = hxc__now();
+        r->now = hxc__reactor_clock(r);
         r->now_valid = 1;
     }
     return r->now;
@@ -144,6 +170,37 @@ void hxc__reactor_destroy(hxc__reactor *r);
 struct evdns_base *hxc__reactor_dns(hxc__reactor *r);
 /** Runs every deferred item now (used while tearing down). */
 void hxc__reactor_run_deferred(hxc__reactor *r);
+
+/*
+ * Manual time, for deterministic tests of the layers above (the pool's
+ * timeouts, idle expiry, retries) with no real time passing. Set right after
+ * hxc__reactor_init, before any timer is set up: from then on the clock
+ * reads `start` (> 0: the layers above take 0 for "not set") and moves only
+ * when the test advances it, and timers are kept by the reactor, not by
+ * libevent. Deferred items still go through the event_base. Costs nothing
+ * on the hot path when unused but one predictable branch.
+ */
+void hxc__reactor_set_manual_time(hxc__reactor *r, double start);
+/**
+ * Manual time: runs the loop without blocking until no deferred item waits
+ * (the rest of the current loop turn, and the turns it chains). Never from
+ * inside a callback of the loop.
+ */
+void hxc__reactor_settle(hxc__reactor *r);
+/**
+ * Manual time: moves the clock `seconds` forward. Settles first (what was
+ * queued runs at the current time), then fires each timer that comes due,
+ * in due-time order (armed first, first fired among equals), with the clock
+ * at its due time, as the loop would (an eager item runs when its callback
+ * returns), and settles after each. The clock ends at now + seconds.
+ */
+void hxc__reactor_advance(hxc__reactor *r, double seconds);
+/**
+ * Runs `fn(arg)` as the reactor runs an fd callback: the time read afresh,
+ * the eager items it queued run when it returns. For a transport that no fd
+ * drives (a test's), whose events must reach their owner as from the loop.
+ */
+void hxc__reactor_call(hxc__reactor *r, void (*fn)(void *arg), void *arg);
 
 static inline void hxc__defer_init(hxc__defer *d, hxc__defer_cb cb, void *arg)
 {

@@ -1,5 +1,6 @@
 /* Unit tests of lib/reactor: when deferred items run (eager vs once per turn),
- * and that no chain of deferred work keeps the loop from turning. */
+ * that no chain of deferred work keeps the loop from turning, and manual
+ * time (the clock and timers of the pool's unit tests). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -269,6 +270,94 @@ static void test_new_item_runs_in_the_same_turn(void **state)
     chain_close(&c, base, tick);
 }
 
+/* ---- manual time ------------------------------------------------------------ */
+
+typedef struct mclock {
+    hxc__reactor r;
+    hxc__timer t[4];
+    hxc__defer eager, turn;
+    char seq[32];
+    double at[32];
+    int n;
+    int rearm; /* t[0] re-arms itself this many times */
+} mclock;
+
+static void mnote(mclock *m, char c)
+{
+    if (m->n < (int)sizeof(m->seq) - 1) {
+        m->at[m->n] = hxc__reactor_now(&m->r);
+        m->seq[m->n++] = c;
+    }
+}
+
+static void mtimer_cb(hxc__timer *t, void *arg)
+{
+    mclock *m = arg;
+    int i = (int)(t - m->t);
+    mnote(m, (char)('0' + i));
+    if (i == 1) { /* queues both kinds of deferred item, as a read would */
+        hxc__defer_schedule(&m->r, &m->turn);
+        hxc__defer_schedule(&m->r, &m->eager);
+    }
+    if (i == 0 && m->rearm-- > 0)
+        hxc__timer_start(t, 0.5);
+}
+
+static void meager_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    mnote(arg, 'E');
+}
+
+static void mturn_cb(hxc__defer *d, void *arg)
+{
+    (void)d;
+    mnote(arg, 'D');
+}
+
+/* In manual time the clock moves only when advanced; timers fire in due
+ * order (armed first among equals) with the clock at their due time, each
+ * followed by its eager items and then the rest of the loop turn; a stopped
+ * timer never fires, one re-armed from its callback fires again within the
+ * same advance if due by its end. */
+static void test_manual_time(void **state)
+{
+    (void)state;
+    mclock m;
+    memset(&m, 0, sizeof(m));
+    struct event_base *base = event_base_new();
+    assert_non_null(base);
+    assert_int_equal(hxc__reactor_init(&m.r, base, NULL), 0);
+    hxc__reactor_set_manual_time(&m.r, 100);
+    for (int i = 0; i < 4; i++)
+        hxc__timer_init(&m.r, &m.t[i], mtimer_cb, &m);
+    hxc__defer_init_eager(&m.eager, meager_cb, &m);
+    hxc__defer_init(&m.turn, mturn_cb, &m);
+    m.rearm = 1;
+    hxc__timer_start(&m.t[0], 2);
+    hxc__timer_start(&m.t[1], 1);
+    hxc__timer_start(&m.t[2], 2); /* due with t[0], armed after it */
+    hxc__timer_start(&m.t[3], 1.5);
+    hxc__timer_stop(&m.t[3]);
+    assert_true(hxc__timer_armed(&m.t[0]));
+    assert_false(hxc__timer_armed(&m.t[3]));
+    assert_true(hxc__reactor_now(&m.r) == 100);
+
+    hxc__reactor_advance(&m.r, 0.999);
+    assert_int_equal(m.n, 0);
+    assert_true(hxc__reactor_now(&m.r) == 100.999);
+    hxc__reactor_advance(&m.r, 2.001); /* to 103 */
+    assert_string_equal(m.seq, "1ED020");
+    const double at[] = {101, 101, 101, 102, 102, 102.5};
+    for (int i = 0; i < 6; i++)
+        assert_true(m.at[i] == at[i]);
+    assert_true(hxc__reactor_now(&m.r) == 103);
+    for (int i = 0; i < 4; i++)
+        assert_false(hxc__timer_armed(&m.t[i]));
+    hxc__reactor_destroy(&m.r);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_self_rearming_item_yields),
         cmocka_unit_test(test_cycle_of_items_yields),
         cmocka_unit_test(test_new_item_runs_in_the_same_turn),
+        cmocka_unit_test(test_manual_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
