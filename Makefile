@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # hxc - the two commands of the README, and the usual helpers.
 #   make demo   install what is missing, build, run hxc against a local server
 #   make test   install what is missing, build, run the suite (plain and ASan+UBSan)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # bench/compare.sh - hxc-load next to h2load, wrk and a libcurl multi driver,
 # same shape of load, same run, against Debian's nghttpd, h2o and nginx started
 # here on loopback. Servers are pinned to CPU 0, clients to CPU 1.

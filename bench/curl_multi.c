@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench/curl_multi.c - the libcurl side of the comparison: a small driver on
  * curl's multi interface with the same shape of load as h2load/hxc-load:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench/histogram.c - see histogram.h. */
 #include <math.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench/histogram.h - a log-linear latency histogram (HdrHistogram's idea):
  * values below 2048 are exact, larger ones fall in buckets 1/1024 of their

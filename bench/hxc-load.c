@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench/hxc-load.c - a load driver on hxc's public API (what it achieves, the
  * library achieves), with h2load's interface:

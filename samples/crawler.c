@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * samples/crawler.c - many URLs with a concurrency cap, per-request
  * timeouts, and failures counted by category.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * samples/embed.c - hxc inside an event-loop server.
  *

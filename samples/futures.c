@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * samples/futures.c - the same requests, received as futures.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * samples/get.c - one GET in callback style, on an event_base of our own.
  *

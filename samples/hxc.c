@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * samples/hxc.c - `hxc`, a small curl-like command over the library.
  *

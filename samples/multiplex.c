@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * samples/multiplex.c - 1000 concurrent requests over one HTTP/2 connection.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The demo: starts the project's test server on loopback (HTTP and HTTPS),
 # then shows hxc at work through its CLI: many concurrent requests through one
 # client, each response's status, protocol and pooled connection, a summary.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages one goal needs, if any is missing; a fast
 # no-op when everything is there. Not as root, it prints the apt-get command
 # and fails, so that a user who lacks nothing is never asked for root.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* docs/examples/first.c - the first program of README.md, compiled by the build. */
 #include <hxc/hxc.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* docs/examples/get_callback.c - callback style (docs/getting-started.md). */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* docs/examples/get_future.c - futures and hxc_run (docs/getting-started.md). */
 #include <stdio.h>
 

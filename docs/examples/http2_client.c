@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* docs/examples/http2_client.c - HTTP/2 opt-in, as in HTTPX (docs/http2.md). */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * docs/examples/stream_file.c - streaming both ways (docs/getting-started.md):
  *   stream_file get URL OUTFILE     download without buffering the body

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hxc/common.h - shared declarations of the public API.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hxc/error.h - one error enum for the whole library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hxc/future.h - futures: the second way to receive a response.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hxc/headers.h - read-only access to a list of header fields.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hxc/hxc.h - the umbrella header: include this one.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hxc/request.h - building a request.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api/api.h - what the public functions share inside the API layer: the
  * client, the "call" that ties a request to its callback or future, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api/client.c - the client context: open, send, graceful close, abort,
  * the runner, and delivery: the one place user callbacks run. Delivery is a

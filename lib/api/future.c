@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api/future.c - futures over the same call machinery as callbacks.
  *

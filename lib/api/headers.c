@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* api/headers.c - the public, read-only view of a header list. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api/request.c - building requests; every caller-supplied byte is checked
  * here, before it can reach any protocol encoder.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * api/response.c - response getters and the reference count that lets a
  * callback keep a response past its return.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/buf.c - growable byte buffer. */
 #include "core/buf.h"
 #include "core/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/buf.h - a growable byte buffer. Capacity doubles; a cap given by the
  * caller bounds growth (every size a server controls has a limit).

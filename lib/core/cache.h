@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/cache.h - the one record cache: freed records of one type kept for
  * reuse, up to a cap, in a last-in-first-out list threaded through each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/error.c - names, messages and categories, generated from HXC_ERROR_MAP. */
 #include "hxc/error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/headers.c - header field list: one byte buffer + one offset array. */
 #include <strings.h>
 

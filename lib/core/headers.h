@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/headers.h - the header-field list behind the public hxc_headers.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/internal.h - macros shared by every file of the library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/list.h - intrusive circular doubly linked list (libuv's queue idea):
  * the node lives inside the element, so linking never allocates.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/mem.c - allocator hooks (nghttp2_mem's idea). */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/mem.h - every allocation of the library goes through these, so that
  * an embedder's allocator (hxc_set_allocator) sees all of it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/message.c - what every layer may do to a response it fills in:
  * fail it, and give it head and body storage when its head arrives. The

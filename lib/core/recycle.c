@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/recycle.c - size-class free lists in front of hxc's allocator. */
 #include <stdint.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/recycle.h - a cache of freed small blocks, for allocations that come
  * and go at the rate of requests on one thread.

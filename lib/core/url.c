@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/url.c - URL parsing with libevent's evhttp_uri (strict mode).
  * One of the few files outside reactor/ that includes <event2/...>: libevent

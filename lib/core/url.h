@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * core/url.h - absolute http(s) URLs, parsed once by libevent's evhttp_uri;
  * the parts kept here are what every later check and the connection use, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/version.c - the version of the library actually linked. */
 #include <time.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool/conn_h1.c - an HTTP/1.1 connection: one exchange at a time, the
  * request head and body written in one go, the response fed to the h1

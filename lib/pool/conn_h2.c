@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool/conn_h2.c - an HTTP/2 connection: many exchanges multiplexed on one
  * nghttp2 session (proto/h2.c). Frames are produced by an eager deferred

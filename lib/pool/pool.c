@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool/pool.c - origins, connection choice, the pending queue, limits,
  * timeouts per exchange, idle expiry and retries.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool/pool.h - origins, connections and the queue of requests waiting for
  * one. The pool takes exchanges (a response object holding its request)

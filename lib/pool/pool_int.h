@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool/pool_int.h - structures shared by the pool core (pool.c) and the
  * per-protocol connection glue (conn_h1.c, conn_h2.c). The core never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto/h1.c - llhttp glue and the request serialiser. See h1.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto/h1.h - HTTP/1.1 codec over llhttp: bytes in, events out; request
  * heads out. Sans-IO: no sockets, no timers, no allocation per byte.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto/h2.c - nghttp2 glue for the client side. See h2.h.
  *

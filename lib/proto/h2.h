@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proto/h2.h - HTTP/2 client codec over nghttp2: requests in, frames out,
  * frames in, per-stream events out. Sans-IO: the caller moves the bytes

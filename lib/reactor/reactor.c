@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reactor/reactor.c - timers, fd watchers and the deferred queues (once per
  * loop turn, or eager: when the current callback returns) over a caller-owned

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reactor/reactor.h - the library's only doorway to libevent's loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reactor/timeouts.c - FIFOs of timeouts per duration. See timeouts.h. */
 #include "core/internal.h"
 #include "reactor/timeouts.h"

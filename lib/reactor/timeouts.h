@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * reactor/timeouts.h - timeouts for records that come and go by the
  * thousand (an exchange's phase timeout and total deadline): fire a callback

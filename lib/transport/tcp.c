@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * transport/tcp.c - the transport: resolve (evdns), connect (nonblocking,
  * each address in turn), optional TLS handshake, then a byte stream with a

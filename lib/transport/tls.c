@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * transport/tls.c - SSL_CTX from the client's settings and SSL objects for
  * connections: verification on by default (chain + host name or IP), TLS

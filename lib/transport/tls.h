@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * transport/tls.h - OpenSSL glue private to the transport layer.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * transport/transport.h - a byte stream to a host: DNS, TCP, optional TLS.
  *

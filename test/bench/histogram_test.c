@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Tests of bench/histogram.c on known data: bucket bounds, percentiles within
  * the promised 0.1%, mean and deviation, merging, and the JSON round trip

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The hxc CLI end to end: exit statuses, --json lines, bodies, -o, -v, -d,
 # --repeat/--parallel, bad usage. Usage: cli_test.sh HXC SERVER CERTS
 set -u

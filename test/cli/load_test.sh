@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # hxc-load end to end: counts, JSON, merge, rate mode, HTML report, errors
 # counted by category; the rate mode's percentiles against a known truth (the
 # server's /stall), with bounds wide enough for a loaded machine under ASan.

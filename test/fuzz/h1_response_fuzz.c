@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: hostile server bytes into the HTTP/1.1 response codec.
  * The first byte picks where the input is split (so state carried across

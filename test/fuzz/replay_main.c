@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Replays a corpus through a fuzz target when built without libFuzzer, so
  * that every ctest run (and the sanitizer run) executes the targets on the

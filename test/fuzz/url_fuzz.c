@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fuzz target: arbitrary strings into the URL parser and request builder. */
 #include <stdint.h>
 #include <stdlib.h>

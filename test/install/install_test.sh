@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the build into a scratch prefix, checks that the library depends
 # only on what it uses, builds a program against it twice: with pkg-config
 # (hxc.pc) and with CMake's find_package(hxc); then moves the prefix and runs

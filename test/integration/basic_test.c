@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: the HTTP/1.1 client against the project's test server over
  * cleartext: bodies of every framing, keep-alive reuse, concurrency and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: which body cap applies in which mode, over HTTP/1.1 and
  * HTTP/2 (h2c). The client's max_response_body_bytes caps a buffered or a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: the API layer's cancel paths (hxc_request_cancel, abort)
  * reached from inside the request's own callbacks (a producer that cancels

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: a seeded random mix of everything the pool does, on
  * one client at a time: queues and handoff (few connections), the per-origin

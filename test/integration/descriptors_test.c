@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: running out of file descriptors (EMFILE). The pool caps its
  * connections at the count it had when a socket failed (fd_cap) and lets

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: allocation failures (nghttp2's failmalloc idea). The library's
  * allocator hook fails the N-th allocation, for every N along a complete

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: every fault of the HTTP/1.1 path ends the request with its
  * exact error, and the client keeps working afterwards (the next request

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: flow (DESIGN.md, "Flow"). Every library task yields to the
  * loop after a bounded amount of work, and every buffer a peer or a producer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: HTTP/1.1 servers that abuse the response head, scripted byte
  * by byte with the raw peer (test/support/rawpeer.h): endless interim

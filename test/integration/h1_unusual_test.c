@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: the HTTP/1.1 path through the whole client against a
  * raw peer (test/support/rawpeer.h) that answers with heads that are

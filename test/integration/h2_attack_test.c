@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: attacks on the HTTP/2 path (proto/h2.c, pool/conn_h2.c and
  * the refused-stream retries of pool/pool.c), against servers written frame

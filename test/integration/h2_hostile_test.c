@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: HTTP/2 servers that break the protocol, written frame by frame
  * with rawpeer (h2c, prior knowledge). Connection errors (each must end every

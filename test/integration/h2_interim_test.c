@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: HTTP/2 (h2c) responses whose :status nghttp2 lets through
  * but HTTP does not allow (000-099, 600-999), and more interim (1xx) heads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: HTTP/2 against the project's test server: opt-in by ALPN,
  * prior knowledge (h2c), multiplexing and session counts, the peer's stream

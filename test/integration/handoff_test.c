@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: the pool's handoff (a queued request takes the connection a
  * response just freed). On HTTP/1.1 the bytes that follow a response in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/integration/itest.h - small helpers shared by the integration tests:
  * a loop + client fixture and one-line request helpers built on futures.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: the pool under bulk load. Connections are reused by the
  * requests that queue for them (never closed as "excess idle" while their

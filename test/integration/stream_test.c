@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: streamed bodies over HTTP/1.1 and HTTP/2. Downloads: chunks
  * arrive in order, a paused consumer bounds what is held in memory (reads

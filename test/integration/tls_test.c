@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: TLS. Verification is on by default (chain and host name or
  * IP SAN), a CA file can replace the system store, `insecure` turns it off by

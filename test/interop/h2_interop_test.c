@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Interop over HTTP/2: hxc against Debian's nghttpd (h2c by prior knowledge
  * and h2 over TLS), nginx (h2 by ALPN, and a listener without h2 where ALPN

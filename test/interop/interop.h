@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/interop/interop.h - starting Debian's real servers (nginx now; h2o
  * and nghttpd next) on loopback for interop tests: a private directory,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Interop: hxc against Debian's nginx, started by the test on loopback
  * ports (cleartext and TLS with the test CA): static files with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/server/certs.c - a throwaway CA and the certificates the TLS tests
  * need, made with OpenSSL's C API so the tests need no openssl CLI:

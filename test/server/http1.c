@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/server/http1.c - HTTP/1.1 connections and the routes.
  *

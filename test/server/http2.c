@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/server/http2.c - HTTP/2 for the test server (nghttp2's server API):
  * TLS connections that negotiated "h2" and cleartext ones that start with

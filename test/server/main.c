@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/server/main.c - process, listeners, TLS context, signals.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/server/testserver.h - the project's fault-injecting test server.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/support/fake_transport.c - a transport with no socket, driven by the
  * test (see fake_transport.h). It must never deliver an event from inside a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/support/fake_transport.h - a transport with no socket, driven by the
  * test: the pool (or anything that takes an hxc__connect_fn) runs against it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test/support/rawpeer.c - see rawpeer.h. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

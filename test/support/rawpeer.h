@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/support/rawpeer.h - a scripted hostile peer for tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test/support/testsrv.c - see testsrv.h. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test/support/testsrv.h - start and stop the project's test server from a
  * test: a child process on loopback, ephemeral ports read from its READY

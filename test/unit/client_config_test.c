@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the client config's versioning (api/client.c): struct_size
  * says how much of the caller's struct exists. An older caller's shorter

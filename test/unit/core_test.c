@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of lib/core: buffers, header lists, validation, lists, errors, allocator. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of futures (api/future.c) without a server: requests to a
  * loopback port nobody listens on fail fast with HXC_ECONNECT, which is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit: the HTTP/1.1 codec's framing (proto/h1.c over llhttp 8.1, compiled
  * in strict mode). Found in review: in llhttp's loose mode what follows a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of the HTTP/1.1 codec (proto/h1.c): bytes in, events out, no
  * sockets. Every response is fed whole and byte by byte.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit: the HTTP/1.1 codec's texts (proto/h1.c): field
  * names, values and reason phrases are views of the bytes being parsed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of lib/proto/h2.c: the SETTINGS a new session sends; a stream
  * cancelled in the middle of its response head (an in-process nghttp2 server
  * makes the frames). */

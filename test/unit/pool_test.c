@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of lib/pool over HTTP/1.1 with no socket and no real time: the
  * reactor runs in manual time (hxc__reactor_set_manual_time) on a real

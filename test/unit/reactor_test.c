@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of lib/reactor: when deferred items run (eager vs once per turn),
  * that no chain of deferred work keeps the loop from turning, and manual
  * time (the clock and timers of the pool's unit tests). */

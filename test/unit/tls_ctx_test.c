@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of lib/transport/tls.c: the client TLS context's settings. */
 #include <setjmp.h>
 #include <stdarg.h>

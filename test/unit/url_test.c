@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the URL parser (core/url.c) and of request construction. */
 #include <math.h>
 #include <setjmp.h>
