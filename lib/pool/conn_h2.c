@@ -92,7 +92,8 @@ static void ev_close(void *sud, int err, uint32_t code, int refused, const char 
         ex->held = 0;
     }
     if (err != 0 && refused && c != NULL && c->goaway_error) {
-        /* GOAWAY with an error: retrying could loop (catalog #2); report it. */
+        /* GOAWAY with an error: retrying could loop (a server that fails
+         * every stream would be asked again and again); report it. */
         char buf[128];
         snprintf(buf, sizeof(buf), "the server sent GOAWAY with error %s (0x%x)",
                  nghttp2_http2_strerror(c->goaway_error), (unsigned)c->goaway_error);

@@ -13,7 +13,7 @@
  * after it ran in the current pass (a task that re-arms itself, or two that
  * re-arm each other), it waits for the next loop turn, after the loop has
  * polled its fds and run its due timers. So no chain of deferred work keeps
- * the caller's loop from turning (DESIGN.md, "Flow").
+ * the caller's loop from turning.
  */
 #ifndef HXC_REACTOR_H
 #define HXC_REACTOR_H

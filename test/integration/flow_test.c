@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Integration: flow (DESIGN.md, "Flow"). Every library task yields to the
+ * Integration: flow. Every library task yields to the
  * loop after a bounded amount of work, and every buffer a peer or a producer
  * can fill has a high-water mark:
  * - a 10 ms timer of the caller's own, on the client's event_base, keeps
