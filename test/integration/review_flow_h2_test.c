@@ -14,139 +14,14 @@
  *   writes are done): the exchange completes with bounded memory.
  */
 #include <errno.h>
-#include <malloc.h>
-#include <netinet/in.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "itest.h"
-#include "rawpeer.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- what the client holds (as flow_test.c counts it) -------------------- */
-
-static size_t live, peak;
-
-static void *count(void *p)
-{
-    if (p != NULL && (live += malloc_usable_size(p)) > peak)
-        peak = live;
-    return p;
-}
-static void *m_malloc(size_t n) { return count(malloc(n)); }
-static void m_free(void *p)
-{
-    live -= p ? malloc_usable_size(p) : 0;
-    free(p);
-}
-static void *m_realloc(void *p, size_t n)
-{
-    size_t before = p ? malloc_usable_size(p) : 0;
-    void *q = realloc(p, n);
-    if (q == NULL)
-        return NULL;
-    live -= before;
-    return count(q);
-}
-static void *h_malloc(size_t n, void *ud) { return (void)ud, m_malloc(n); }
-static void *h_realloc(void *p, size_t n, void *ud) { return (void)ud, m_realloc(p, n); }
-static void h_free(void *p, void *ud) { (void)ud, m_free(p); }
-
-static void meter_install(void)
-{
-    static const hxc_allocator a = {h_malloc, h_realloc, h_free, NULL};
-    hxc_set_allocator(&a);
-    event_set_mem_functions(m_malloc, m_realloc, m_free);
-}
-
-static size_t meter_start(void)
-{
-    peak = live;
-    return live;
-}
-
-static size_t meter_grew(size_t at_start) { return peak > at_start ? peak - at_start : 0; }
-
-/* ---- helpers ---------------------------------------------------------------- */
+#include "review_flow.h"
 
 static void put32(uint8_t *b, uint32_t v)
 {
     b[0] = (uint8_t)(v >> 24), b[1] = (uint8_t)(v >> 16), b[2] = (uint8_t)(v >> 8),
     b[3] = (uint8_t)v;
-}
-
-/* The client's end of the peer's connection `fd` (same process): its send
- * buffer is made small, so that the client's own queue fills when the peer
- * stops reading (loopback's autotuned buffers take megabytes otherwise). */
-static void shrink_client_sndbuf(int fd)
-{
-    struct sockaddr_storage peer, mine;
-    socklen_t pl = sizeof(peer);
-    if (getpeername(fd, (struct sockaddr *)&peer, &pl) != 0)
-        return;
-    for (int cfd = 3; cfd < 4096; cfd++) {
-        socklen_t ml = sizeof(mine);
-        if (cfd == fd || getsockname(cfd, (struct sockaddr *)&mine, &ml) != 0 || ml != pl ||
-            memcmp(&mine, &peer, pl) != 0)
-            continue;
-        int small = 16 << 10;
-        setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-        return;
-    }
-}
-
-static void stop_reading(int fd)
-{
-    int small = 16 << 10;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-    shrink_client_sndbuf(fd);
-}
-
-/* Accepts an h2c connection with the windows opened wide (flow control never
- * stops the client). 0 or -1. */
-static int accept_wide(rawpeer *p, int fd)
-{
-    const uint32_t settings[] = {0x4 /* INITIAL_WINDOW_SIZE */, 0x7fffffff};
-    if (rawpeer_h2_accept(p, fd, settings, 1, 5000) != 0)
-        return -1;
-    const uint8_t grow[4] = {0x7f, 0xff, 0x00, 0x00};
-    return rawpeer_h2_send(p, fd, RAWPEER_WINDOW_UPDATE, 0, 0, grow, 4);
-}
-
-typedef struct producer {
-    uint64_t total;
-    _Atomic uint64_t produced;
-} producer;
-
-static int produce(hxc_request *req, uint8_t *buf, size_t len, size_t *written, int *eof, void *ud)
-{
-    (void)req;
-    producer *p = ud;
-    uint64_t left = p->total - p->produced;
-    size_t n = left < len ? (size_t)left : len;
-    memset(buf, 'u', n);
-    *written = n;
-    *eof = (p->produced += n) == p->total;
-    return 0;
-}
-
-static hxc_future *start_upload(hxc_client *c, const char *url, producer *p)
-{
-    hxc_request *req;
-    assert_int_equal(hxc_request_new(&req, "POST", url), 0);
-    assert_int_equal(hxc_request_set_body_producer(req, produce, (int64_t)p->total, p), 0);
-    hxc_future *f = hxc_client_request(c, req);
-    assert_non_null(f);
-    return f;
 }
 
 /* ---- a violation after a graceful GOAWAY, behind a full queue -------------- */
@@ -162,9 +37,9 @@ typedef struct goaway_arg {
 static void goaway_script(rawpeer *p, int fd, int index, void *arg)
 {
     goaway_arg *a = arg;
-    if (index > 0 || accept_wide(p, fd) != 0 || rawpeer_h2_next_request(p, fd, 5000) < 0)
+    if (index > 0 || rf_accept_wide(p, fd) != 0 || rawpeer_h2_next_request(p, fd, 5000) < 0)
         return;
-    stop_reading(fd);
+    rf_stop_reading(fd);
     if (rawpeer_hold(p, 300) != 0) /* the client fills its queue meanwhile */
         return;
     uint8_t b[8];
@@ -196,11 +71,11 @@ static int violation_behind_full_queue(int graceful_first, double *took, char *d
     cfg.total_timeout = 30;
     itest t;
     itest_open(&t, &cfg);
-    producer p = {64u << 20, 0};
+    rf_producer p = {64u << 20, 0};
     char url[128];
-    hxc_future *f = start_upload(t.client, rawpeer_url(peer, "/up", url, sizeof(url)), &p);
+    hxc_future *f = rf_start_upload(t.client, rawpeer_url(peer, "/up", url, sizeof(url)), &p);
     int err = hxc_future_wait(f);
-    *took = now_s();
+    *took = rf_now();
     snprintf(detail, dlen, "%s (%s)", hxc_error_name(err),
              hxc_response_error_detail(hxc_future_response(f)));
     hxc_future_free(f);
@@ -249,7 +124,7 @@ static void flood_script(rawpeer *p, int fd, int index, void *arg)
     if (index > 0 || rawpeer_h2_accept(p, fd, NULL, 0, 5000) != 0 ||
         rawpeer_h2_next_request(p, fd, 5000) < 0)
         return;
-    stop_reading(fd);
+    rf_stop_reading(fd);
     static const uint8_t opaque[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     uint8_t entries[20 * 6];
     for (int i = 0; i < 20; i++) {
@@ -290,15 +165,15 @@ static void test_h2_flooder_that_reads_a_little(void **state)
     cfg.total_timeout = 20;
     itest t;
     itest_open(&t, &cfg);
-    size_t held0 = meter_start();
+    size_t held0 = rf_meter_start();
     char url[128];
-    double t0 = now_s();
+    double t0 = rf_now();
     hxc_future *f = itest_start(t.client, "GET", rawpeer_url(peer, "/", url, sizeof(url)), NULL);
     int err = hxc_future_wait(f);
-    size_t grew = meter_grew(held0);
+    size_t grew = rf_meter_grew(held0);
     print_message("flooder that reads a little: %s (%s) after %.2f s, held at most +%zu KiB\n",
                   hxc_error_name(err), hxc_response_error_detail(hxc_future_response(f)),
-                  now_s() - t0, grew >> 10);
+                  rf_now() - t0, grew >> 10);
     hxc_future_free(f);
     itest_close(&t);
     rawpeer_stop(peer);
@@ -320,12 +195,12 @@ typedef struct echo_arg {
 static void echo_script(rawpeer *p, int fd, int index, void *arg)
 {
     echo_arg *a = arg;
-    if (index > 0 || accept_wide(p, fd) != 0)
+    if (index > 0 || rf_accept_wide(p, fd) != 0)
         return;
     int32_t id = rawpeer_h2_next_request(p, fd, 5000);
     if (id < 0 || rawpeer_h2_respond(p, fd, (uint32_t)id, 200, 0, NULL) != 0)
         return;
-    shrink_client_sndbuf(fd); /* the client's own queue fills */
+    rf_shrink_client_sndbuf(fd); /* the client's own queue fills */
     rawpeer_frame *f = malloc(sizeof(*f));
     if (f == NULL)
         return;
@@ -373,26 +248,26 @@ static void test_h2_echo_of_a_streamed_upload(void **state)
     cfg.total_timeout = 30;
     itest t;
     itest_open(&t, &cfg);
-    size_t held0 = meter_start();
-    producer p = {ECHO_TOTAL, 0};
+    size_t held0 = rf_meter_start();
+    rf_producer p = {ECHO_TOTAL, 0};
     echo_seen seen;
     memset(&seen, 0, sizeof(seen));
     char url[128];
     hxc_request *req;
     assert_int_equal(hxc_request_new(&req, "POST", rawpeer_url(peer, "/echo", url, sizeof(url))),
                      0);
-    assert_int_equal(hxc_request_set_body_producer(req, produce, (int64_t)p.total, &p), 0);
+    assert_int_equal(hxc_request_set_body_producer(req, rf_produce, (int64_t)p.total, &p), 0);
     assert_int_equal(hxc_request_on_response_stream(req, NULL, echo_body, &seen), 0);
     hxc_future *f = hxc_client_request(t.client, req);
     assert_non_null(f);
-    double t0 = now_s();
+    double t0 = rf_now();
     int err = hxc_future_wait(f);
-    size_t grew = meter_grew(held0);
+    size_t grew = rf_meter_grew(held0);
     char detail[200];
     snprintf(detail, sizeof(detail), "%s", hxc_response_error_detail(hxc_future_response(f)));
     print_message("HTTP/2 echo of %u KiB: %s (%s) after %.2f s, %llu KiB echoed, %llu KiB "
                   "seen, held at most +%zu KiB\n",
-                  ECHO_TOTAL >> 10, hxc_error_name(err), detail, now_s() - t0,
+                  ECHO_TOTAL >> 10, hxc_error_name(err), detail, rf_now() - t0,
                   (unsigned long long)(a.echoed >> 10), (unsigned long long)(seen.bytes >> 10),
                   grew >> 10);
     hxc_future_free(f);
@@ -406,7 +281,7 @@ static void test_h2_echo_of_a_streamed_upload(void **state)
 
 int main(void)
 {
-    meter_install();
+    rf_meter_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_h2_violation_behind_full_queue),
         cmocka_unit_test(test_h2_violation_after_goaway_behind_full_queue),

@@ -41,8 +41,7 @@
 
 #include <sys/ioctl.h>
 
-#include "itest.h"
-#include "rawpeer.h"
+#include "review_flow.h"
 
 /* ---- a TLS peer ------------------------------------------------------------ */
 

@@ -16,23 +16,9 @@
  *   client's own queue.
  */
 #include <errno.h>
-#include <poll.h>
-#include <stdatomic.h>
-#include <stdint.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "itest.h"
-#include "rawpeer.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "review_flow.h"
 
 /* ---- a producer that ends in a call of its own --------------------------- */
 
@@ -231,9 +217,9 @@ static void run_upload(rawpeer_script script, void *script_arg, hxc_body_produce
         assert_int_equal(hxc_request_on_response_stream(req, head_cb, NULL, p), 0);
     hxc_future *f = hxc_client_request(t.client, req);
     assert_non_null(f);
-    double t0 = now_s();
+    double t0 = rf_now();
     o->err = hxc_future_wait(f);
-    o->took = now_s() - t0;
+    o->took = rf_now() - t0;
     hxc_response *r = hxc_future_response(f);
     o->status = hxc_response_status(r);
     snprintf(o->detail, sizeof(o->detail), "%s", hxc_response_error_detail(r));
@@ -298,28 +284,6 @@ typedef struct drain_arg {
     atomic_int longest_ms; /* the longest the reader waited between two reads of bytes */
 } drain_arg;
 
-/* The client's end of the peer's connection `fd` (same process): the socket
- * whose local address is the peer's remote one. Its send buffer is made small
- * (16 KiB): loopback otherwise lets the kernel take megabytes at once
- * (autotuning), and the client's own queue, the subject here, would not fill
- * before the end. A slow path does the same to a real client. */
-static void shrink_client_sndbuf(int fd)
-{
-    struct sockaddr_storage peer, mine;
-    socklen_t pl = sizeof(peer);
-    if (getpeername(fd, (struct sockaddr *)&peer, &pl) != 0)
-        return;
-    for (int cfd = 3; cfd < 4096; cfd++) {
-        socklen_t ml = sizeof(mine);
-        if (cfd == fd || getsockname(cfd, (struct sockaddr *)&mine, &ml) != 0 || ml != pl ||
-            memcmp(&mine, &peer, pl) != 0)
-            continue;
-        int small = 16 << 10;
-        setsockopt(cfd, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
-        return;
-    }
-}
-
 /* HTTP/2 with windows opened wide (flow control never stops the client);
  * frames parsed from what the drains bring; a stream is answered "ok" when
  * its END_STREAM arrives. */
@@ -329,18 +293,14 @@ static void drain_script(rawpeer *p, int fd, int index, void *arg)
     drain_arg *a = arg;
     int small = 32 << 10;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-    shrink_client_sndbuf(fd);
-    const uint32_t settings[] = {0x4 /* INITIAL_WINDOW_SIZE */, 0x7fffffff};
-    if (rawpeer_h2_accept(p, fd, settings, 1, 5000) != 0)
-        return;
-    const uint8_t grow[4] = {0x7f, 0xff, 0x00, 0x00};
-    if (rawpeer_h2_send(p, fd, RAWPEER_WINDOW_UPDATE, 0, 0, grow, 4) != 0)
+    rf_shrink_client_sndbuf(fd);
+    if (rf_accept_wide(p, fd) != 0)
         return;
     size_t cap = 4u << 20, len = 0;
     uint8_t *b = malloc(cap);
     if (b == NULL)
         return;
-    double last = now_s();
+    double last = rf_now();
     for (;;) {
         while (len >= 9) {
             size_t flen = (size_t)b[0] << 16 | (size_t)b[1] << 8 | b[2];
@@ -371,7 +331,7 @@ static void drain_script(rawpeer *p, int fd, int index, void *arg)
                 break;
             len += (size_t)k;
             atomic_fetch_add(&a->taken, (unsigned long long)k);
-            double t = now_s();
+            double t = rf_now();
             if ((int)((t - last) * 1000) > atomic_load(&a->longest_ms))
                 atomic_store(&a->longest_ms, (int)((t - last) * 1000));
             last = t;
@@ -425,7 +385,7 @@ static void test_h2_many_uploads_to_a_steady_reader(void **state)
     rawpeer_url(peer, "/many", url, sizeof(url));
     uploads u;
     memset(&u, 0, sizeof(u));
-    double t0 = now_s();
+    double t0 = rf_now();
     for (int i = 0; i < STREAMS; i++) {
         hxc_request *req;
         assert_int_equal(hxc_request_new(&req, "POST", url), 0);
@@ -433,7 +393,7 @@ static void test_h2_many_uploads_to_a_steady_reader(void **state)
         assert_int_equal(hxc_client_send(t.client, req, upload_cb, &u), 0);
     }
     itest_run_until(t.base, &u.done, STREAMS);
-    double took = now_s() - t0;
+    double took = rf_now() - t0;
     hxc_client_stats st;
     hxc_client_get_stats(t.client, &st);
     itest_close(&t);
