@@ -22,6 +22,13 @@
 
 /* ---- a producer that ends in a call of its own --------------------------- */
 
+typedef struct think_arg {
+    int think_ms;
+    atomic_int got_body;  /* the whole body was read */
+    atomic_int head_seen; /* the client's caller has the response head */
+    int wait_for_head;    /* read no body before head_seen */
+} think_arg;
+
 typedef struct producer {
     uint64_t total, produced;
     int calls_after_end; /* calls that returned eof with no bytes */
@@ -30,6 +37,7 @@ typedef struct producer {
     struct event_base *base;
     int head_seen;     /* the response head reached the caller */
     int head_then_end; /* it had when the producer gave its last bytes */
+    think_arg *peer;   /* told when the head has reached the caller */
 } producer;
 
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
@@ -65,11 +73,6 @@ static int produce_then_end(hxc_request *req, uint8_t *buf, size_t len, size_t *
     *eof = 1;
     return 0;
 }
-
-typedef struct think_arg {
-    int think_ms;
-    atomic_int got_body; /* the whole body was read */
-} think_arg;
 
 /* Reads the head and the whole Content-Length body, thinks `think_ms`, then
  * answers "done"; serves further requests on the connection the same way. */
@@ -153,8 +156,11 @@ static void early_head_script(rawpeer *p, int fd, int index, void *arg)
     think_arg *a = arg;
     char head[8192];
     while (rawpeer_recv_head(p, fd, head, sizeof(head), 10000) > 0) {
-        if (rawpeer_send_str(p, fd, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n") != 0 ||
-            take_body(p, fd, head, a) != 0 || rawpeer_hold(p, a->think_ms) != 0 ||
+        if (rawpeer_send_str(p, fd, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n") != 0)
+            return;
+        for (int i = 0; a->wait_for_head && !atomic_load(&a->head_seen) && i < 5000; i++)
+            usleep(1000);
+        if (take_body(p, fd, head, a) != 0 || rawpeer_hold(p, a->think_ms) != 0 ||
             rawpeer_send_str(p, fd, "done") != 0)
             return;
     }
@@ -189,6 +195,8 @@ static int head_cb(hxc_response *r, void *ud)
 {
     producer *p = ud;
     p->head_seen = 1;
+    if (p->peer != NULL)
+        atomic_store(&p->peer->head_seen, 1);
     if (p->paused)
         hxc_request_resume_body(hxc_response_request(r));
     return 0;
@@ -212,7 +220,15 @@ static void run_upload(rawpeer_script script, void *script_arg, hxc_body_produce
     hxc_request *req;
     assert_int_equal(hxc_request_new(&req, "POST", rawpeer_url(peer, "/upload", url, sizeof(url))),
                      0);
-    assert_int_equal(hxc_request_set_body_producer(req, produce, (int64_t)p->total, p), 0);
+    uint8_t *body = NULL;
+    if (produce != NULL) {
+        assert_int_equal(hxc_request_set_body_producer(req, produce, (int64_t)p->total, p), 0);
+    } else { /* a static body of p->total bytes */
+        body = malloc(p->total);
+        assert_non_null(body);
+        memset(body, 's', p->total);
+        assert_int_equal(hxc_request_set_body_static(req, body, p->total), 0);
+    }
     if (with_head_cb)
         assert_int_equal(hxc_request_on_response_stream(req, head_cb, NULL, p), 0);
     hxc_future *f = hxc_client_request(t.client, req);
@@ -233,6 +249,7 @@ static void run_upload(rawpeer_script script, void *script_arg, hxc_body_produce
     itest_close(&t);
     o->accepted = (unsigned)rawpeer_accepted(peer);
     rawpeer_stop(peer);
+    free(body);
 }
 
 /* 1 MiB from a producer (its last bytes and eof in one call) that waits for
@@ -412,11 +429,41 @@ static void test_h2_many_uploads_to_a_steady_reader(void **state)
                  atomic_load(&a.longest_ms));
 }
 
+/* The same with a static body of 64 MiB (by reference): the server reads
+ * none of it before the head has reached the caller, so the body's last
+ * bytes leave after the response began. */
+static void test_h1_static_upload_after_early_head_gets_read_timeout(void **state)
+{
+    (void)state;
+    think_arg a;
+    memset(&a, 0, sizeof(a));
+    a.think_ms = 600;
+    a.wait_for_head = 1;
+    producer p;
+    memset(&p, 0, sizeof(p));
+    p.total = 64u << 20;
+    p.peer = &a;
+    outcome o;
+    run_upload(early_head_script, &a, NULL, &p, 1, &o);
+    print_message("HTTP/1.1 static upload after an early response head: %s (%s) after %.2f s; "
+                  "server read the body: %d; head seen: %d\n",
+                  hxc_error_name(o.err), o.detail, o.took, atomic_load(&a.got_body), p.head_seen);
+    assert_true(p.head_seen);
+    assert_true(atomic_load(&a.got_body));
+    if (o.err != 0)
+        fail_msg("the body had left %d ms before the rest of the response; the request failed "
+                 "with %s (%s)",
+                 a.think_ms, hxc_error_name(o.err), o.detail);
+    assert_int_equal(o.status, 200);
+    assert_string_equal(o.body, "done");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_h1_producer_ending_alone_gets_read_timeout),
         cmocka_unit_test(test_h1_upload_after_early_head_gets_read_timeout),
+        cmocka_unit_test(test_h1_static_upload_after_early_head_gets_read_timeout),
         cmocka_unit_test(test_h2_many_uploads_to_a_steady_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
