@@ -14,6 +14,8 @@
  *   task with those bytes still queued; the sanitizers watch, and the loop
  *   runs dry afterwards.
  * - A producer aborts the client from inside its call.
+ * - The stuck upload is cancelled, then the client is closed gracefully:
+ *   the close completes at once.
  */
 #include <unistd.h>
 
@@ -258,6 +260,70 @@ static void test_aborted_by_the_producer(void **state)
     end_with_bytes_stuck(1, 3);
 }
 
+/* ---- a graceful close with bytes stuck ------------------------------------ */
+
+/* The upload to a peer that stopped reading is cancelled (its bytes stay in
+ * the connection's queue), then the client is closed gracefully: nothing is
+ * in flight, so the close completes at once, not when the stuck connection
+ * would have expired (keepalive 30 s), and the loop runs dry. */
+static void close_after_cancel(int h2)
+{
+    rawpeer *stuck = rawpeer_start(stuck_script, h2 ? &speak_h2 : NULL);
+    assert_non_null(stuck);
+    hxc_client_config cfg;
+    hxc_client_config_init(&cfg);
+    cfg.http2_prior_knowledge = h2;
+    cfg.keepalive_expiry = 30;
+    struct event_base *base = event_base_new();
+    ending e;
+    memset(&e, 0, sizeof(e));
+    e.up.total = 1ull << 30;
+    assert_int_equal(hxc_client_open(&e.client, base, &cfg), 0);
+    char url[128];
+    hxc_request *req;
+    assert_int_equal(hxc_request_new(&req, "POST", rawpeer_url(stuck, "/up", url, sizeof(url))), 0);
+    assert_int_equal(hxc_request_set_body_producer(req, produce_and_abort, (int64_t)e.up.total, &e),
+                     0);
+    assert_int_equal(hxc_client_send(e.client, req, upload_cb, &e), 0);
+    uint64_t seen = 0;
+    for (int quiet = 0; quiet < 20 && !e.upload_done;) {
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        usleep(5000);
+        quiet = e.up.produced == seen ? quiet + 1 : 0;
+        seen = e.up.produced;
+    }
+    assert_int_equal(hxc_request_cancel(req), 1);
+    for (int i = 0; i < 100 && !e.upload_done; i++)
+        event_base_loop(base, EVLOOP_NONBLOCK);
+    hxc_client_stats st;
+    hxc_client_get_stats(e.client, &st);
+    double t0 = rf_now();
+    assert_int_equal(hxc_client_close(e.client, closed_cb, &e), 0);
+    for (double end = rf_now() + 10; !e.closed && rf_now() < end;)
+        event_base_loop(base, EVLOOP_ONCE);
+    double took = rf_now() - t0;
+    int turns = 0, dry = e.closed ? run_dry(base, 5, &turns) : 0;
+    print_message("%s: upload %s, %llu connection(s) open with bytes stuck; closed %d after "
+                  "%.2f s; the loop %s\n",
+                  h2 ? "HTTP/2" : "HTTP/1.1", hxc_error_name(e.upload_err),
+                  (unsigned long long)st.connections_open, e.closed, took,
+                  dry ? "ran dry" : "did not run dry");
+    event_base_free(base);
+    rawpeer_stop(stuck);
+    assert_true(e.upload_done);
+    assert_int_equal(e.upload_err, HXC_ECANCELLED);
+    assert_true(e.closed);
+    assert_true(took < 5);
+    assert_true(dry);
+}
+
+static void test_graceful_close_after_cancel_with_bytes_stuck(void **state)
+{
+    (void)state;
+    close_after_cancel(0);
+    close_after_cancel(1);
+}
+
 int main(void)
 {
     rf_meter_install();
@@ -266,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_h1_closed_from_a_callback_with_bytes_stuck),
         cmocka_unit_test(test_h2_closed_from_a_callback_with_bytes_stuck),
         cmocka_unit_test(test_aborted_by_the_producer),
+        cmocka_unit_test(test_graceful_close_after_cancel_with_bytes_stuck),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
