@@ -88,7 +88,15 @@ static int idempotent(const char *m)
 static void refile_cb(hxc__defer *d, void *arg)
 {
     (void)d;
-    hxc__pool_conn_update(arg);
+    hxc__conn *c = arg;
+    /* A read loop that stopped at a limit left bytes for a later read: if any
+     * wait (after a complete response, never a response of ours), the
+     * connection goes rather than handing them to the next request. */
+    if (hxc__transport_read_limited(c->t) && !hxc__transport_is_alive(c->t)) {
+        hxc__pool_conn_close(c, 0);
+        return;
+    }
+    hxc__pool_conn_update(c);
 }
 
 static int init(hxc__conn *c)
@@ -100,6 +108,14 @@ static int init(hxc__conn *c)
 static unsigned capacity(hxc__conn *c) { return c->nexchanges == 0 && c->state != C_DRAINING; }
 
 static int usable(hxc__conn *c) { return hxc__transport_is_alive(c->t); }
+
+/* The request's last byte left: its silence is the server's from now, even
+ * when the response's head came before the end of the body. */
+static void request_written(hxc__exchange *ex)
+{
+    ex->written = 1;
+    hxc__pool_phase(ex, PH_READ);
+}
 
 /* Sends what the producer gave (chunked when the length is unknown), and asks
  * for more while the transport is below its high-water mark: over it, the
@@ -125,6 +141,8 @@ static int send_upload(hxc__conn *c, hxc__exchange *ex)
         ex->uploading = 0;
         if (chunked)
             rv = hxc__transport_write(c->t, "0\r\n\r\n", 5);
+        else if (hxc__transport_pending(c->t) == 0)
+            request_written(ex); /* the end wrote nothing: no drain will come */
     } else if (rv == 0 && !hxc__transport_full(c->t)) {
         hxc__pool_want_body(ex);
     }
@@ -198,11 +216,8 @@ static void on_drained(hxc__conn *c, int all)
             hxc__pool_want_body(ex); /* below the low mark: more, please */
         return;
     }
-    if (ex != NULL && !ex->written) {
-        ex->written = 1;
-        if (!ex->got_bytes)
-            hxc__pool_phase(ex, PH_READ);
-    }
+    if (ex != NULL && !ex->written)
+        request_written(ex);
 }
 
 static void on_read(hxc__conn *c, const uint8_t *data, size_t len)

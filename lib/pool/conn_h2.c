@@ -385,8 +385,21 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
  * because its bytes had not left is filed again. */
 static void on_drained(hxc__conn *c, int all)
 {
-    if (hxc__h2_stopped(c->h2) && !hxc__transport_full(c->t))
-        hxc__defer_schedule(c->pool->r, &c->flush_task);
+    if (hxc__h2_stopped(c->h2)) {
+        /* Frames wait in nghttp2 behind the high-water mark, not for the
+         * server: the socket's progress is then the progress of every stream
+         * still sending (one the server gives no window still times out).
+         * Found in review: 40 uploads sharing the socket's bursts timed out
+         * while the peer read steadily. */
+        hxc__list *n;
+        for (n = c->exchanges.next; n != &c->exchanges; n = n->next) {
+            hxc__exchange *ex = HXC__LIST_ENTRY(n, hxc__exchange, node);
+            if (!ex->written && ex->phase == PH_WRITE && hxc__h2_can_send(c->h2, ex->stream_id))
+                hxc__pool_phase(ex, PH_WRITE);
+        }
+        if (!hxc__transport_full(c->t))
+            hxc__defer_schedule(c->pool->r, &c->flush_task);
+    }
     if (all && c->nexchanges == 0 && c->state != C_IDLE)
         hxc__pool_conn_update(c);
 }

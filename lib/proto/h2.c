@@ -990,6 +990,16 @@ int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n)
 
 int hxc__h2_stopped(const hxc__h2 *h) { return h->stopped && !h->dead; }
 
+int hxc__h2_can_send(const hxc__h2 *h, int32_t id)
+{
+    if (h->dead)
+        return 0;
+    if (nghttp2_session_get_remote_window_size(h->s) <= 0)
+        return 0;
+    /* Negative: no such stream yet (its HEADERS wait to be framed). */
+    return id <= 0 || nghttp2_session_get_stream_remote_window_size(h->s, id) != 0;
+}
+
 unsigned hxc__h2_capacity(const hxc__h2 *h)
 {
     /* Dead, going away, ended on an error, or near the end of the stream

@@ -123,6 +123,9 @@ int hxc__h2_failed(const hxc__h2 *h, const char **detail);
  */
 int hxc__h2_send(hxc__h2 *h, int (*write)(void *wud, const uint8_t *p, size_t n), void *wud,
                  size_t limit);
+/** Whether the stream may send DATA now: the peer's windows (the stream's
+ *  and the connection's) are open; a stream not opened yet may (HEADERS). */
+int hxc__h2_can_send(const hxc__h2 *h, int32_t stream_id);
 /** Whether the last hxc__h2_send stopped at its limit (frames may be left). */
 int hxc__h2_stopped(const hxc__h2 *h);
 /** Streams that may still be opened now (0 after GOAWAY). */

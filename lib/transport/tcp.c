@@ -67,6 +67,7 @@ typedef struct tcp {
     hxc__defer reread; /* TLS: records OpenSSL read ahead wait to be taken */
     int read_paused;
     int drained; /* during on_read: nothing more was waiting in the socket */
+    int limited; /* the last read loop stopped at a limit, bytes may be waiting */
     int full;                  /* over the high-water mark, not yet below the low one */
     int write_blocked_on_read; /* TLS wants a read before it can write */
     int read_blocked_on_write; /* TLS wants a write before it can read */
@@ -219,6 +220,7 @@ static void reread_if_held(tcp *t)
  * holds are taken by the deferred read, which also runs once per turn). */
 static int read_into(tcp *t, uint8_t *buf, size_t cap)
 {
+    t->limited = 0;
     size_t got = 0;
     for (int rounds = 0; rounds < 64 && got < HXC__IO_BUDGET && !t->read_paused; rounds++) {
         ssize_t n;
@@ -276,7 +278,10 @@ static int read_into(tcp *t, uint8_t *buf, size_t cap)
         if (!t->ssl && (size_t)n < cap)
             return 0; /* short read: the socket is drained */
     }
-    reread_if_held(t); /* stopped by a limit: the rest may be held */
+    /* Stopped by a limit (or a pause): more may be waiting, in the socket or
+     * in OpenSSL (hxc__transport_read_limited). */
+    t->limited = 1;
+    reread_if_held(t); /* the rest may be held */
     return 0;
 }
 
@@ -625,6 +630,8 @@ static size_t tcp_pending(const hxc__transport *bt)
 
 static int tcp_read_drained(const hxc__transport *bt) { return ((const tcp *)bt)->drained; }
 
+static int tcp_read_limited(const hxc__transport *bt) { return ((const tcp *)bt)->limited; }
+
 /* Looked at when a writer asks, not at every write (a hundred small frames
  * per turn): the flag is set here and cleared by a flush below the low mark. */
 static int tcp_full(hxc__transport *bt)
@@ -721,6 +728,7 @@ static void tcp_free(hxc__transport *bt, int graceful)
 }
 
 static const hxc__transport_ops tcp_ops = {
-    tcp_write,    tcp_write_ref, tcp_pending, tcp_read_drained, tcp_full,
-    tcp_pause_read, tcp_is_alive, tcp_alpn,  tcp_times_get,    tcp_free,
+    tcp_write,      tcp_write_ref, tcp_pending, tcp_read_drained, tcp_read_limited,
+    tcp_full,       tcp_pause_read, tcp_is_alive, tcp_alpn,       tcp_times_get,
+    tcp_free,
 };

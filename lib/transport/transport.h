@@ -88,6 +88,9 @@ typedef struct hxc__transport_ops {
      *  loop, nothing more having been waiting (a short read of cleartext).
      *  When 0, more bytes may follow in the same loop (over TLS, always 0). */
     int (*read_drained)(const hxc__transport *t);
+    /** After a read loop: whether it stopped at one of its limits (rounds,
+     *  bytes, a pause), so that bytes may still be waiting. */
+    int (*read_limited)(const hxc__transport *t);
     /** Whether writers must stop: the queue went over HXC__WRITE_HIGH and has
      *  not drained below HXC__WRITE_LOW since. A writer may still queue what
      *  it has in hand (one frame, one piece of a body); it must not ask for
@@ -135,6 +138,10 @@ static inline size_t hxc__transport_pending(const hxc__transport *t)
 static inline int hxc__transport_read_drained(const hxc__transport *t)
 {
     return t->ops->read_drained(t);
+}
+static inline int hxc__transport_read_limited(const hxc__transport *t)
+{
+    return t->ops->read_limited(t);
 }
 static inline int hxc__transport_full(hxc__transport *t) { return t->ops->full(t); }
 static inline void hxc__transport_pause_read(hxc__transport *t, int paused)

@@ -53,6 +53,7 @@ static int f_write(hxc__transport *t, const void *data, size_t len)
 
 static size_t f_pending(const hxc__transport *t) { return cof(t)->pending; }
 static int f_read_drained(const hxc__transport *t) { return cof(t)->read_drained; }
+static int f_read_limited(const hxc__transport *t) { return !cof(t)->read_drained; }
 static int f_full(hxc__transport *t) { return of(t)->full; }
 static void f_pause_read(hxc__transport *t, int paused) { of(t)->paused = paused != 0; }
 
@@ -80,7 +81,7 @@ static void f_free(hxc__transport *t, int graceful)
 }
 
 static const hxc__transport_ops fake_ops = {
-    f_write,      f_write,    f_pending, f_read_drained, f_full,
+    f_write,      f_write,    f_pending, f_read_drained, f_read_limited, f_full,
     f_pause_read, f_is_alive, f_alpn,    f_times_get,    f_free,
 };
 

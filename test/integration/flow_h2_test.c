@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * Review of "Flow" (e0209b5) for HTTP/2 sessions whose transport is over its
+ * Integration: flow, HTTP/2 sessions whose transport is over its
  * high-water mark (a peer that stopped reading):
  *
  * - a session that is going away (the server's graceful GOAWAY) and then
@@ -16,7 +17,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "review_flow.h"
+#include "flowpeers.h"
 
 static void put32(uint8_t *b, uint32_t v)
 {

@@ -1,12 +1,13 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * test/integration/review_flow.h - helpers shared by the review_flow_*
- * tests (a review of the flow changes): the clock, a meter of what the
+ * test/integration/flowpeers.h - helpers shared by the flow_*
+ * tests: the clock, a meter of what the
  * client holds (through the allocator hooks), a peer's ways of making the
  * client's own write queue fill, and a producer of a known length.
  * Header-only, like itest.h: each test stays one file and one binary.
  */
-#ifndef HXC_REVIEW_FLOW_H
-#define HXC_REVIEW_FLOW_H
+#ifndef HXC_FLOWPEERS_H
+#define HXC_FLOWPEERS_H
 
 #include <malloc.h>
 #include <netinet/in.h>

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * Review of "Flow" (e0209b5) and of the HTTP/1.1 handoff (a3ac143): a
+ * Integration: flow and the HTTP/1.1 handoff (found in review): a
  * transport's read loop stops after 64 reads or 1 MiB, records OpenSSL read
  * ahead are then taken by a deferred read (`reread`), and a connection whose
  * response ended in the read loop is filed again by an eager task after it
@@ -41,7 +42,7 @@
 
 #include <sys/ioctl.h>
 
-#include "review_flow.h"
+#include "flowpeers.h"
 
 /* ---- a TLS peer ------------------------------------------------------------ */
 

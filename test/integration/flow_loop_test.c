@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * Review of "Flow" (e0209b5): the reactor's deferred queues (a zero-delay
+ * Integration: flow: the reactor's deferred queues (a zero-delay
  * timer for what waits for the next turn) and a client that ends while its
  * transports hold bytes over the mark.
  *
@@ -19,7 +20,7 @@
  */
 #include <unistd.h>
 
-#include "review_flow.h"
+#include "flowpeers.h"
 
 static testsrv srv;
 

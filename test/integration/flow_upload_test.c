@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * Review of "Flow" (e0209b5, 876a2be): streamed uploads and their
+ * Integration: flow (the write queue's marks, the read budgets): streamed uploads and their
  * timeouts, against peers that abuse them.
  *
  * - HTTP/1.1: a producer of a known length that says "end" in a call of its
@@ -18,7 +19,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "review_flow.h"
+#include "flowpeers.h"
 
 /* ---- a producer that ends in a call of its own --------------------------- */
 
