@@ -48,9 +48,11 @@ static void goaway_script(rawpeer *p, int fd, int index, void *arg)
     put32(b + 4, 0);
     if (a->graceful_first && rawpeer_h2_send(p, fd, RAWPEER_GOAWAY, 0, 0, b, 8) != 0)
         return;
+    /* Set first: nghttp2 sees the violation in the frame's header, and the
+     * client may close before the payload's byte is sent. */
+    atomic_store(&a->violated, 1);
     if (rawpeer_h2_send(p, fd, RAWPEER_DATA, 0, 0, "x", 1) != 0)
         return;
-    atomic_store(&a->violated, 1);
     rawpeer_hold(p, -1);
 }
 
@@ -82,7 +84,9 @@ static int violation_behind_full_queue(int graceful_first, double *took, char *d
     hxc_future_free(f);
     itest_close(&t);
     rawpeer_stop(peer);
-    assert_true(atomic_load(&a.violated));
+    if (!atomic_load(&a.violated))
+        fail_msg("the request ended before the peer broke the session: %s after %.2f s", detail,
+                 *took);
     print_message("%s: %s, %llu KiB produced\n",
                   graceful_first ? "graceful GOAWAY, then DATA on stream 0" : "DATA on stream 0",
                   detail, (unsigned long long)(p.produced >> 10));
