@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Review of the pool's HTTP/2 paths in manual time, over a fake transport
+ * and a server written frame by frame (review_core_fx.h).
+ *
+ * The write-phase refresh (conn_h2.c on_drained): while frames wait behind
+ * the transport's high-water mark, the socket's progress restarts the write
+ * timeout of each stream still sending that the server lets send
+ * (hxc__h2_can_send). A stream the server gives no window must still time
+ * out. A window is not only 0 or positive: RFC 9113 6.9.2 lets a SETTINGS
+ * that lowers SETTINGS_INITIAL_WINDOW_SIZE take a stream's window below 0,
+ * and such a stream can send nothing either.
+ */
+#include "review_core_fx.h"
+
+#define BODY (200u * 1024)
+
+static char body[BODY];
+
+/* Two uploads on one h2c session, both with their stream windows used up
+ * (65,535 bytes each) and the connection window opened wide. */
+static fakeconn *two_uploads(rc_fx *f, rc_req **a, rc_req **b)
+{
+    memset(body, 'x', sizeof(body));
+    f->cfg.http2_prior_knowledge = 1;
+    rc_set_timeouts(f, 0, 10, 0, 0, 0);
+    rc_start(f);
+    *a = rc_submit_body(f, "POST", "http://a.test/a", body, sizeof(body));
+    *b = rc_submit_body(f, "POST", "http://a.test/b", body, sizeof(body));
+    rc_settle(f);
+    assert_int_equal(fakenet_count(f->net), 1);
+    fakeconn *c = rc_conn(f, 0);
+    fakeconn_connected(c, "");
+    rc_settle(f);
+    rc_wire w = {.n = 0};
+    rc_settings(&w, NULL, 0);
+    rc_frame(&w, RC_SETTINGS, RC_ACK, 0, NULL, 0);
+    rc_window(&w, 0, 16u << 20);
+    rc_send(c, &w);
+    rc_settle(f);
+    uint32_t ids[8];
+    assert_int_equal(rc_client_frames(c, RC_HEADERS, ids, 8), 2);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(ids[1], 3);
+    return c;
+}
+
+/* Frames now wait behind the mark; the socket takes a little every second
+ * for `seconds`, while the server has given stream 3 room to send. */
+static void progress_for(rc_fx *f, fakeconn *c, int seconds)
+{
+    for (int i = 0; i < seconds; i++) {
+        rc_advance(f, 1);
+        if (c->pending > 1000)
+            fakeconn_drain(c, 1000);
+        rc_settle(f);
+    }
+}
+
+static void cancel_rest(rc_fx *f)
+{
+    for (int i = 0; i < f->nreqs; i++)
+        if (!f->reqs[i].done)
+            hxc__pool_cancel(f->pool, f->reqs[i].ex, HXC_ECANCELLED, "test over");
+    rc_settle(f);
+}
+
+/* The design's case, as a control: stream 1's window is 0, stream 3's is
+ * open; the socket's progress is stream 3's, and stream 1 times out at its
+ * write timeout, counted from its last frame. */
+static void test_zero_window_times_out(void **state)
+{
+    (void)state;
+    rc_fx *f = rc_new();
+    rc_req *a, *b;
+    fakeconn *c = two_uploads(f, &a, &b);
+    c->full = 1; /* over the high-water mark from now on */
+    rc_wire w = {.n = 0};
+    rc_window(&w, 3, 1u << 20);
+    rc_send(c, &w);
+    rc_settle(f);
+    progress_for(f, c, 20);
+    rc_expect_done(a, HXC_ETIMEOUT_WRITE, 10);
+    assert_false(b->done); /* the socket's progress is its progress */
+    cancel_rest(f);
+    rc_free(f);
+}
+
+/* The server lowers SETTINGS_INITIAL_WINDOW_SIZE to 0 after both streams
+ * sent their 65,535 bytes: both windows go to -65,535 (RFC 9113 6.9.2), then
+ * stream 3 gets a WINDOW_UPDATE. Stream 1 can send nothing, exactly as with
+ * a window of 0, and must time out the same way. */
+static void test_negative_window_times_out(void **state)
+{
+    (void)state;
+    rc_fx *f = rc_new();
+    rc_req *a, *b;
+    fakeconn *c = two_uploads(f, &a, &b);
+    c->full = 1;
+    rc_wire w = {.n = 0};
+    uint32_t kv[] = {4 /* SETTINGS_INITIAL_WINDOW_SIZE */, 0};
+    rc_settings(&w, kv, 1);
+    rc_window(&w, 3, 1u << 20);
+    rc_send(c, &w);
+    rc_settle(f);
+    progress_for(f, c, 20);
+    assert_false(b->done);
+    rc_expect_done(a, HXC_ETIMEOUT_WRITE, 10);
+    cancel_rest(f);
+    rc_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_zero_window_times_out),
+        cmocka_unit_test(test_negative_window_times_out),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
