@@ -110,11 +110,84 @@ static void test_negative_window_times_out(void **state)
     rc_free(f);
 }
 
+/* ---- responses that announce a body none may carry ------------------------ */
+
+/* An h2c request of `method` (body cap 10 bytes) answered with `status`, a
+ * content-length of 100000, then `data` (NULL: the head ends the stream). */
+static rc_req *announced(rc_fx *f, const char *method, int status, const char *data)
+{
+    f->cfg.http2_prior_knowledge = 1;
+    rc_set_timeouts(f, 0, 0, 5, 0, 0);
+    rc_start(f);
+    rc_req *q = &f->reqs[f->nreqs++];
+    q->f = f;
+    hxc_request *rq;
+    assert_int_equal(hxc_request_new(&rq, method, "http://a.test/x"), 0);
+    q->resp = hxc__response_new(rq, NULL);
+    assert_int_equal(hxc__pool_submit(f->pool, q->resp, f->t, 10, q, &q->ex), 0);
+    rc_settle(f);
+    fakeconn *c = rc_conn(f, 0);
+    fakeconn_connected(c, "");
+    rc_settle(f);
+    rc_h2_accept(f, c, NULL, 0);
+    rc_wire w = {.n = 0};
+    const char *fields[] = {"content-length", "100000", NULL};
+    rc_head(&w, 1, status, data == NULL, fields);
+    if (data != NULL)
+        rc_data(&w, 1, data, 1);
+    rc_send(c, &w);
+    rc_settle(f);
+    return q;
+}
+
+static void test_head_304_204_announced_length(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *method;
+        int status;
+    } cases[] = {{"HEAD", 200}, {"GET", 304}, {"GET", 204}, {"HEAD", 404}};
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rc_fx *f = rc_new();
+        rc_req *q = announced(f, cases[i].method, cases[i].status, NULL);
+        if (cases[i].status == 204) {
+            /* RFC 9110 8.6: a 204 carries no content-length; nghttp2 may refuse it */
+            assert_true(q->done);
+        } else {
+            rc_expect_done(q, 0, -1);
+            assert_int_equal(q->resp->status, cases[i].status);
+            assert_int_equal(q->resp->body.len, 0);
+        }
+        rc_free(f);
+    }
+}
+
+/* ...and a body sent anyway after such a head is not taken as the body. */
+static void test_body_after_head_response(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *method;
+        int status;
+    } cases[] = {{"HEAD", 200}, {"GET", 304}, {"GET", 204}};
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rc_fx *f = rc_new();
+        rc_req *q = announced(f, cases[i].method, cases[i].status, "body");
+        assert_true(q->done);
+        if (q->err == 0)
+            fail_msg("%s answered %d with a body: taken (%zu bytes)", cases[i].method,
+                     cases[i].status, q->resp->body.len);
+        rc_free(f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zero_window_times_out),
         cmocka_unit_test(test_negative_window_times_out),
+        cmocka_unit_test(test_head_304_204_announced_length),
+        cmocka_unit_test(test_body_after_head_response),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Review of the HTTP/1.1 glue's hand-off (conn_h1.c refile_cb) in manual
+ * time over fake transports: a response that ends in a read loop which
+ * stopped at its limit, with bytes still waiting, closes the connection
+ * instead of handing it on; the request queued for it must then get a new
+ * connection at once, with its own connect timeout from then, and its pool
+ * timeout must not end it meanwhile.
+ */
+#include "review_core_fx.h"
+
+static const char OK2[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+static void test_refile_closes_queued_gets_new(void **state)
+{
+    (void)state;
+    rc_fx *f = rc_new();
+    f->cfg.max_connections = 1;
+    rc_set_timeouts(f, 3, 0, 0, 10, 0);
+    rc_start(f);
+    rc_req *a = rc_submit(f, "http://a.test/a");
+    rc_req *b = rc_submit(f, "http://a.test/b");
+    rc_settle(f);
+    fakeconn *c1 = rc_conn(f, 0);
+    fakeconn_connected(c1, "");
+    fakeconn_drain_all(c1);
+    rc_settle(f);
+    rc_advance_to(f, 1);
+    /* The read loop stops at its limit right after the response (more
+     * bytes wait in the socket: not alive). */
+    c1->read_drained = 0;
+    c1->alive = 0;
+    fakeconn_read_str(c1, OK2);
+    rc_settle(f);
+    rc_expect_done(a, 0, 1);
+    assert_true(c1->freed);
+    assert_false(b->done);
+    assert_int_equal(fakenet_count(f->net), 2); /* at once */
+    /* Its connect timeout counts from now (3 s), not its pool timeout. */
+    rc_advance_to(f, 1 + 3 - 0.001);
+    assert_false(b->done);
+    rc_advance_to(f, 1 + 3 + 0.001);
+    rc_expect_done(b, HXC_ETIMEOUT_CONNECT, 4);
+    rc_free(f);
+}
+
+/* The same read loop stopped at its limit, the connection quiet (alive):
+ * handed on to the queued request, which is sent on it. */
+static void test_refile_hands_on_when_quiet(void **state)
+{
+    (void)state;
+    rc_fx *f = rc_new();
+    f->cfg.max_connections = 1;
+    rc_set_timeouts(f, 3, 0, 5, 10, 0);
+    rc_start(f);
+    rc_req *a = rc_submit(f, "http://a.test/a");
+    rc_req *b = rc_submit(f, "http://a.test/b");
+    rc_settle(f);
+    fakeconn *c1 = rc_conn(f, 0);
+    fakeconn_connected(c1, "");
+    fakeconn_drain_all(c1);
+    rc_settle(f);
+    c1->read_drained = 0;
+    fakeconn_read_str(c1, OK2);
+    rc_settle(f);
+    rc_expect_done(a, 0, 0);
+    assert_false(c1->freed);
+    assert_int_equal(fakeconn_written_count(c1, "GET /b "), 1);
+    fakeconn_drain_all(c1);
+    fakeconn_read_str(c1, OK2);
+    rc_settle(f);
+    rc_expect_done(b, 0, 0);
+    rc_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refile_closes_queued_gets_new),
+        cmocka_unit_test(test_refile_hands_on_when_quiet),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
