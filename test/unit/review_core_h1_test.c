@@ -73,11 +73,50 @@ static void test_refile_hands_on_when_quiet(void **state)
     rc_free(f);
 }
 
+/* RFC 9112 9.6: a client that receives a "close" connection option MUST
+ * cease sending requests on that connection after the response message
+ * that contained it. A 1xx is such a message: the server said it closes
+ * after this exchange, so the next request goes on a new connection. (The
+ * review fix that keeps llhttp parsing after a 1xx with "Connection: close"
+ * decides keep-alive from the final response alone.) */
+static void test_close_in_interim_response(void **state)
+{
+    (void)state;
+    rc_fx *f = rc_new();
+    rc_set_timeouts(f, 0, 0, 5, 10, 0);
+    rc_start(f);
+    rc_req *a = rc_submit(f, "http://a.test/a");
+    rc_settle(f);
+    fakeconn *c1 = rc_conn(f, 0);
+    fakeconn_connected(c1, "");
+    fakeconn_drain_all(c1);
+    rc_settle(f);
+    fakeconn_read_str(c1, "HTTP/1.1 103 Early Hints\r\nConnection: close\r\n"
+                          "Link: </s.css>; rel=preload\r\n\r\n");
+    fakeconn_read_str(c1, OK2);
+    rc_settle(f);
+    rc_expect_done(a, 0, 0);
+    rc_req *b = rc_submit(f, "http://a.test/b");
+    rc_settle(f);
+    if (fakeconn_written_count(c1, "GET /b ") != 0)
+        fail_msg("the next request was sent on the connection whose server said "
+                 "\"Connection: close\" (in its 103)");
+    assert_int_equal(fakenet_count(f->net), 2);
+    fakeconn *c2 = rc_conn(f, 1);
+    fakeconn_connected(c2, "");
+    fakeconn_drain_all(c2);
+    fakeconn_read_str(c2, OK2);
+    rc_settle(f);
+    rc_expect_done(b, 0, 0);
+    rc_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refile_closes_queued_gets_new),
         cmocka_unit_test(test_refile_hands_on_when_quiet),
+        cmocka_unit_test(test_close_in_interim_response),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

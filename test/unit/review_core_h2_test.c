@@ -46,13 +46,17 @@ static fakeconn *two_uploads(rc_fx *f, rc_req **a, rc_req **b)
 }
 
 /* Frames now wait behind the mark; the socket takes a little every second
- * for `seconds`, while the server has given stream 3 room to send. */
+ * for `seconds`, while the server has given stream 3 room to send. Every
+ * frame of stream 1 (interleaved with stream 3's) has left the socket
+ * before: stream 1 is starved by the server, not by our queue. */
 static void progress_for(rc_fx *f, fakeconn *c, int seconds)
 {
+    fakeconn_drain(c, c->pending - 10000);
+    rc_settle(f);
     for (int i = 0; i < seconds; i++) {
         rc_advance(f, 1);
-        if (c->pending > 1000)
-            fakeconn_drain(c, 1000);
+        if (c->pending > 300)
+            fakeconn_drain(c, 300);
         rc_settle(f);
     }
 }
@@ -181,11 +185,87 @@ static void test_body_after_head_response(void **state)
     }
 }
 
+/* ---- write progress below the high-water mark ---------------------------- */
+
+/* An upload of 200 KiB with a write timeout of 2 s over a socket that takes
+ * 10 KiB a second. On HTTP/2 the server's windows are the defaults most
+ * servers keep (65,535 bytes, stream and connection): the client frames
+ * that much at once, far below the transport's high-water mark, then waits
+ * for the server's WINDOW_UPDATE, which a server sends when it has received
+ * half of the window (here: when 32 KiB have left the socket, after 4 s).
+ * All along the socket takes the request's bytes: the write timeout (the
+ * longest wait for the socket to take request bytes) must not end it. */
+static void test_h2_window_wait_with_socket_progress(void **state)
+{
+    (void)state;
+    memset(body, 'x', sizeof(body));
+    rc_fx *f = rc_new();
+    f->cfg.http2_prior_knowledge = 1;
+    rc_set_timeouts(f, 0, 2, 0, 0, 0);
+    rc_start(f);
+    rc_req *a = rc_submit_body(f, "POST", "http://a.test/up", body, sizeof(body));
+    rc_settle(f);
+    fakeconn *c = rc_conn(f, 0);
+    fakeconn_connected(c, "");
+    rc_settle(f);
+    rc_h2_accept(f, c, NULL, 0);
+    size_t framed = c->pending, taken = 0, credited = 0;
+    assert_true(framed > 65535 && framed < 70000); /* one window of DATA, and the rest */
+    for (int s = 1; s <= 12 && !a->done; s++) {
+        rc_advance(f, 1);
+        if (c->pending > 0) {
+            size_t n = c->pending < 10240 ? c->pending : 10240;
+            fakeconn_drain(c, n);
+            taken += n;
+            rc_settle(f);
+        }
+        if (taken - credited >= 32768) { /* the server got half a window: it credits it */
+            rc_wire w = {.n = 0};
+            rc_window(&w, 0, (uint32_t)(taken - credited));
+            rc_window(&w, 1, (uint32_t)(taken - credited));
+            rc_send(c, &w);
+            rc_settle(f);
+            credited = taken;
+        }
+    }
+    if (a->done)
+        fail_msg("ended with %s (%s) at %.1f s, while the socket took 10 KiB every second "
+                 "(%zu bytes taken by then)",
+                 hxc_error_name(a->err), a->detail, a->at - RC_T0, taken);
+    cancel_rest(f);
+    rc_free(f);
+}
+
+/* The same upload over HTTP/1.1, as a control: every drain is progress. */
+static void test_h1_upload_with_socket_progress(void **state)
+{
+    (void)state;
+    memset(body, 'x', sizeof(body));
+    rc_fx *f = rc_new();
+    rc_set_timeouts(f, 0, 2, 0, 0, 0);
+    rc_start(f);
+    rc_req *a = rc_submit_body(f, "POST", "http://a.test/up", body, sizeof(body));
+    rc_settle(f);
+    fakeconn *c = rc_conn(f, 0);
+    fakeconn_connected(c, "");
+    rc_settle(f);
+    for (int s = 1; s <= 12 && !a->done; s++) {
+        rc_advance(f, 1);
+        fakeconn_drain(c, 10240);
+        rc_settle(f);
+    }
+    assert_false(a->done);
+    cancel_rest(f);
+    rc_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_zero_window_times_out),
         cmocka_unit_test(test_negative_window_times_out),
+        cmocka_unit_test(test_h1_upload_with_socket_progress),
+        cmocka_unit_test(test_h2_window_wait_with_socket_progress),
         cmocka_unit_test(test_head_304_204_announced_length),
         cmocka_unit_test(test_body_after_head_response),
     };
