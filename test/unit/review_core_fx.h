@@ -174,6 +174,25 @@ static inline fakeconn *rc_conn(rc_fx *f, unsigned i)
     return c;
 }
 
+/* Connects connection `i`, and its request leaves whole: it reads. */
+static inline fakeconn *rc_send_on(rc_fx *f, unsigned i)
+{
+    fakeconn *c = rc_conn(f, i);
+    fakeconn_connected(c, "");
+    fakeconn_drain_all(c);
+    rc_settle(f);
+    return c;
+}
+
+/* Ends what a test leaves running (it saw what it wanted). */
+static inline void rc_cancel_rest(rc_fx *f)
+{
+    for (int i = 0; i < f->nreqs; i++)
+        if (!f->reqs[i].done)
+            hxc__pool_cancel(f->pool, f->reqs[i].ex, HXC_ECANCELLED, "test over");
+    rc_settle(f);
+}
+
 static inline void rc_set_timeouts(rc_fx *f, double connect, double write, double read, double pool,
                                    double total)
 {

@@ -1,30 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Review of the HTTP/1.1 glue's hand-off (conn_h1.c refile_cb) in manual
- * time over fake transports: a response that ends in a read loop which
- * stopped at its limit, with bytes still waiting, closes the connection
- * instead of handing it on; the request queued for it must then get a new
- * connection at once, with its own connect timeout from then, and its pool
- * timeout must not end it meanwhile.
+ * Review of the HTTP/1.1 glue in manual time over fake transports:
+ *
+ * - the hand-off (conn_h1.c refile_cb): a response that ends in a read loop
+ *   which stopped at its limit, with bytes still waiting, closes the
+ *   connection instead of handing it on; the request queued for it must
+ *   then get a new connection at once, with its own connect timeout from
+ *   then, and its pool timeout must not end it meanwhile;
+ * - "Connection: close" in a 1xx (llhttp's lenient keep-alive lets the
+ *   final response through; the connection must still not be reused).
  */
 #include "review_core_fx.h"
 
 static const char OK2[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
+/* One connection allowed (connect timeout 3 s, pool 10 s, read `read`): A
+ * is sent on it and reads, B waits in the queue. */
+static fakeconn *one_busy_one_queued(rc_fx *f, double read, rc_req **a, rc_req **b)
+{
+    f->cfg.max_connections = 1;
+    rc_set_timeouts(f, 3, 0, read, 10, 0);
+    rc_start(f);
+    *a = rc_submit(f, "http://a.test/a");
+    *b = rc_submit(f, "http://a.test/b");
+    rc_settle(f);
+    return rc_send_on(f, 0);
+}
+
 static void test_refile_closes_queued_gets_new(void **state)
 {
     (void)state;
     rc_fx *f = rc_new();
-    f->cfg.max_connections = 1;
-    rc_set_timeouts(f, 3, 0, 0, 10, 0);
-    rc_start(f);
-    rc_req *a = rc_submit(f, "http://a.test/a");
-    rc_req *b = rc_submit(f, "http://a.test/b");
-    rc_settle(f);
-    fakeconn *c1 = rc_conn(f, 0);
-    fakeconn_connected(c1, "");
-    fakeconn_drain_all(c1);
-    rc_settle(f);
+    rc_req *a, *b;
+    fakeconn *c1 = one_busy_one_queued(f, 0, &a, &b);
     rc_advance_to(f, 1);
     /* The read loop stops at its limit right after the response (more
      * bytes wait in the socket: not alive). */
@@ -50,16 +58,8 @@ static void test_refile_hands_on_when_quiet(void **state)
 {
     (void)state;
     rc_fx *f = rc_new();
-    f->cfg.max_connections = 1;
-    rc_set_timeouts(f, 3, 0, 5, 10, 0);
-    rc_start(f);
-    rc_req *a = rc_submit(f, "http://a.test/a");
-    rc_req *b = rc_submit(f, "http://a.test/b");
-    rc_settle(f);
-    fakeconn *c1 = rc_conn(f, 0);
-    fakeconn_connected(c1, "");
-    fakeconn_drain_all(c1);
-    rc_settle(f);
+    rc_req *a, *b;
+    fakeconn *c1 = one_busy_one_queued(f, 5, &a, &b);
     c1->read_drained = 0;
     fakeconn_read_str(c1, OK2);
     rc_settle(f);
@@ -87,10 +87,7 @@ static void test_close_in_interim_response(void **state)
     rc_start(f);
     rc_req *a = rc_submit(f, "http://a.test/a");
     rc_settle(f);
-    fakeconn *c1 = rc_conn(f, 0);
-    fakeconn_connected(c1, "");
-    fakeconn_drain_all(c1);
-    rc_settle(f);
+    fakeconn *c1 = rc_send_on(f, 0);
     fakeconn_read_str(c1, "HTTP/1.1 103 Early Hints\r\nConnection: close\r\n"
                           "Link: </s.css>; rel=preload\r\n\r\n");
     fakeconn_read_str(c1, OK2);
@@ -102,9 +99,7 @@ static void test_close_in_interim_response(void **state)
         fail_msg("the next request was sent on the connection whose server said "
                  "\"Connection: close\" (in its 103)");
     assert_int_equal(fakenet_count(f->net), 2);
-    fakeconn *c2 = rc_conn(f, 1);
-    fakeconn_connected(c2, "");
-    fakeconn_drain_all(c2);
+    fakeconn *c2 = rc_send_on(f, 1);
     fakeconn_read_str(c2, OK2);
     rc_settle(f);
     rc_expect_done(b, 0, 0);

@@ -3,13 +3,17 @@
  * Review of the pool's HTTP/2 paths in manual time, over a fake transport
  * and a server written frame by frame (review_core_fx.h).
  *
- * The write-phase refresh (conn_h2.c on_drained): while frames wait behind
- * the transport's high-water mark, the socket's progress restarts the write
- * timeout of each stream still sending that the server lets send
- * (hxc__h2_can_send). A stream the server gives no window must still time
- * out. A window is not only 0 or positive: RFC 9113 6.9.2 lets a SETTINGS
- * that lowers SETTINGS_INITIAL_WINDOW_SIZE take a stream's window below 0,
- * and such a stream can send nothing either.
+ * Write progress (conn_h2.c on_drained, ev_sent): the write timeout is the
+ * longest wait for the socket to take request bytes. Over the transport's
+ * high-water mark the socket's progress restarts the write timeout of each
+ * stream still sending that the server lets send (hxc__h2_can_send), and a
+ * stream the server gives no window (0, or below 0 after a lowered
+ * SETTINGS_INITIAL_WINDOW_SIZE, RFC 9113 6.9.2) still times out. Below the
+ * mark, a stream that framed its whole window waits for WINDOW_UPDATE while
+ * the socket still takes its bytes: that is progress too (as on HTTP/1.1).
+ *
+ * HEAD, 204 and 304 responses announcing a length over the body cap, and a
+ * body sent anyway after them.
  */
 #include "review_core_fx.h"
 
@@ -61,57 +65,45 @@ static void progress_for(rc_fx *f, fakeconn *c, int seconds)
     }
 }
 
-static void cancel_rest(rc_fx *f)
+/* Stream 1 starved by the server, stream 3 given a window, frames over the
+ * high-water mark: the socket's progress is stream 3's alone, and stream 1
+ * times out at its write timeout, counted from its last frame. `lowered`:
+ * the server also lowers SETTINGS_INITIAL_WINDOW_SIZE to 0 first. */
+static void starved_stream(int lowered)
 {
-    for (int i = 0; i < f->nreqs; i++)
-        if (!f->reqs[i].done)
-            hxc__pool_cancel(f->pool, f->reqs[i].ex, HXC_ECANCELLED, "test over");
-    rc_settle(f);
-}
-
-/* The design's case, as a control: stream 1's window is 0, stream 3's is
- * open; the socket's progress is stream 3's, and stream 1 times out at its
- * write timeout, counted from its last frame. */
-static void test_zero_window_times_out(void **state)
-{
-    (void)state;
     rc_fx *f = rc_new();
     rc_req *a, *b;
     fakeconn *c = two_uploads(f, &a, &b);
     c->full = 1; /* over the high-water mark from now on */
     rc_wire w = {.n = 0};
+    uint32_t kv[] = {4 /* SETTINGS_INITIAL_WINDOW_SIZE */, 0};
+    if (lowered)
+        rc_settings(&w, kv, 1);
     rc_window(&w, 3, 1u << 20);
     rc_send(c, &w);
     rc_settle(f);
     progress_for(f, c, 20);
     rc_expect_done(a, HXC_ETIMEOUT_WRITE, 10);
-    assert_false(b->done); /* the socket's progress is its progress */
-    cancel_rest(f);
+    assert_false(b->done);
+    rc_cancel_rest(f);
     rc_free(f);
 }
 
-/* The server lowers SETTINGS_INITIAL_WINDOW_SIZE to 0 after both streams
- * sent their 65,535 bytes: both windows go to -65,535 (RFC 9113 6.9.2), then
- * stream 3 gets a WINDOW_UPDATE. Stream 1 can send nothing, exactly as with
- * a window of 0, and must time out the same way. */
+/* The design's case, as a control: stream 1's window is 0. */
+static void test_zero_window_times_out(void **state)
+{
+    (void)state;
+    starved_stream(0);
+}
+
+/* Both streams sent their 65,535 bytes, then the server lowers
+ * SETTINGS_INITIAL_WINDOW_SIZE to 0: both windows go to -65,535 (RFC 9113
+ * 6.9.2), then stream 3 gets a WINDOW_UPDATE. Stream 1 can send nothing,
+ * as with a window of 0 (nghttp2 reports a negative window as 0). */
 static void test_negative_window_times_out(void **state)
 {
     (void)state;
-    rc_fx *f = rc_new();
-    rc_req *a, *b;
-    fakeconn *c = two_uploads(f, &a, &b);
-    c->full = 1;
-    rc_wire w = {.n = 0};
-    uint32_t kv[] = {4 /* SETTINGS_INITIAL_WINDOW_SIZE */, 0};
-    rc_settings(&w, kv, 1);
-    rc_window(&w, 3, 1u << 20);
-    rc_send(c, &w);
-    rc_settle(f);
-    progress_for(f, c, 20);
-    assert_false(b->done);
-    rc_expect_done(a, HXC_ETIMEOUT_WRITE, 10);
-    cancel_rest(f);
-    rc_free(f);
+    starved_stream(1);
 }
 
 /* ---- responses that announce a body none may carry ------------------------ */
@@ -232,7 +224,7 @@ static void test_h2_window_wait_with_socket_progress(void **state)
         fail_msg("ended with %s (%s) at %.1f s, while the socket took 10 KiB every second "
                  "(%zu bytes taken by then)",
                  hxc_error_name(a->err), a->detail, a->at - RC_T0, taken);
-    cancel_rest(f);
+    rc_cancel_rest(f);
     rc_free(f);
 }
 
@@ -255,7 +247,7 @@ static void test_h1_upload_with_socket_progress(void **state)
         rc_settle(f);
     }
     assert_false(a->done);
-    cancel_rest(f);
+    rc_cancel_rest(f);
     rc_free(f);
 }
 

@@ -11,14 +11,6 @@
 
 static const char *const CL0[] = {"content-length", "0", NULL};
 
-static void cancel_rest(rc_fx *f)
-{
-    for (int i = 0; i < f->nreqs; i++)
-        if (!f->reqs[i].done)
-            hxc__pool_cancel(f->pool, f->reqs[i].ex, HXC_ECANCELLED, "test over");
-    rc_settle(f);
-}
-
 /* An h2c pool (prior knowledge) with `n` GETs of a.test started on its
  * first connection, the server's SETTINGS given (`kv`, `nkv` pairs). */
 static fakeconn *h2_with(rc_fx *f, rc_req **q, int n, const uint32_t *kv, size_t nkv)
@@ -268,7 +260,7 @@ static void goaway_with_long_response(unsigned exact)
     assert_int_equal(rc_client_frames(c2, RC_HEADERS, ids, 8), 1);
     answer(f, c2, ids[0]);
     rc_expect_done(b, 0, -1);
-    cancel_rest(f);
+    rc_cancel_rest(f);
     rc_free(f);
 }
 
@@ -338,9 +330,7 @@ static void test_resume_while_connecting(void **state)
     rc_start(f);
     rc_req *warm = rc_submit(f, "http://a.test/warm");
     rc_settle(f);
-    fakeconn *c1 = rc_conn(f, 0);
-    fakeconn_connected(c1, "");
-    fakeconn_drain_all(c1);
+    fakeconn *c1 = rc_send_on(f, 0);
     fakeconn_read_str(c1, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
     rc_settle(f);
     rc_expect_done(warm, 0, -1);
@@ -352,10 +342,7 @@ static void test_resume_while_connecting(void **state)
     rc_settle(f);
     assert_int_equal(fakenet_count(f->net), 2);
     hxc__pool_paused(f->pool, q->ex, 0); /* resumed while it connects */
-    fakeconn *c2 = rc_conn(f, 1);
-    fakeconn_connected(c2, "");
-    fakeconn_drain_all(c2);
-    rc_settle(f);
+    rc_send_on(f, 1);
     double sent = rc_now(f);
     rc_advance(f, 10);
     if (!q->done)

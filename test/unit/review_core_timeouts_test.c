@@ -128,16 +128,6 @@ static void test_oldest_cleared(void **state)
 
 /* ---- the pool's timeouts ------------------------------------------------- */
 
-/* Connects connection `i` and lets its request out whole: it reads. */
-static fakeconn *send_on(rc_fx *f, unsigned i)
-{
-    fakeconn *c = rc_conn(f, i);
-    fakeconn_connected(c, "");
-    fakeconn_drain_all(c);
-    rc_settle(f);
-    return c;
-}
-
 /* Ten requests with read timeouts of ten durations (1..10 s): more than the
  * reactor has FIFOs. Each fails exactly at its own. */
 static void test_ten_read_timeouts(void **state)
@@ -154,7 +144,7 @@ static void test_ten_read_timeouts(void **state)
     rc_settle(f);
     assert_int_equal(fakenet_count(f->net), 10);
     for (unsigned i = 0; i < 10; i++)
-        send_on(f, i);
+        rc_send_on(f, i);
     for (int i = 0; i < 10; i++) {
         rc_advance_to(f, 1 + i - 0.001);
         assert_false(q[i]->done);
@@ -179,8 +169,8 @@ static void test_fifo_of_recycled_records(void **state)
     rc_req *first = rc_submit(f, "http://a.test/first");
     rc_req *other = rc_submit(f, "http://a.test/other");
     rc_settle(f);
-    fakeconn *c = send_on(f, 0);
-    fakeconn *c2 = send_on(f, 1);
+    fakeconn *c = rc_send_on(f, 0);
+    fakeconn *c2 = rc_send_on(f, 1);
     rc_req *q = first;
     for (int i = 1; i <= 6; i++) {
         rc_advance_to(f, i);
