@@ -171,6 +171,10 @@ static void ev_sent(void *sud, int end)
         return;
     if (end)
         ex->written = 1;
+    else if (ex->c != NULL) { /* a body goes on: where its last frame ends */
+        ex->frame_end = ex->c->queued;
+        ex->c->writing = 1;
+    }
     if (!ex->got_bytes)
         hxc__pool_phase(ex, end ? PH_READ : PH_WRITE);
 }
@@ -183,7 +187,10 @@ static const hxc__h2_events events = {
 static int write_out(void *wud, const uint8_t *p, size_t n)
 {
     hxc__conn *c = wud;
-    return hxc__transport_write(c->t, p, n);
+    int rv = hxc__transport_write(c->t, p, n);
+    if (rv == 0)
+        c->queued += n;
+    return rv;
 }
 
 /* The mark is looked at every 16 KiB, not at every frame: the hundred HEADERS
@@ -385,18 +392,30 @@ static void on_closed(hxc__conn *c, int err, const char *detail)
  * because its bytes had not left is filed again. */
 static void on_drained(hxc__conn *c, int all)
 {
-    if (hxc__h2_stopped(c->h2)) {
-        /* Frames wait in nghttp2 behind the high-water mark, not for the
-         * server: the socket's progress is then the progress of every stream
-         * still sending (one the server gives no window still times out).
-         * Found in review: 40 uploads sharing the socket's bursts timed out
-         * while the peer read steadily. */
-        hxc__list *n;
-        for (n = c->exchanges.next; n != &c->exchanges; n = n->next) {
+    uint64_t before = c->left;
+    c->left = c->queued - hxc__transport_pending(c->t);
+    int stopped = hxc__h2_stopped(c->h2);
+    if (stopped || c->writing) {
+        /* A request body's write timeout measures the socket taking its bytes
+         * (found in review): a stream whose own frames were leaving made
+         * progress; and while frames wait in nghttp2 behind the high-water
+         * mark, not for the server, the socket's progress is the progress of
+         * every stream still sending that the server gives window to (one it
+         * starves still times out). Only while a body goes out: a GET's
+         * request is written whole with its HEADERS. */
+        int still = 0;
+        for (hxc__list *n = c->exchanges.next; n != &c->exchanges; n = n->next) {
             hxc__exchange *ex = HXC__LIST_ENTRY(n, hxc__exchange, node);
-            if (!ex->written && ex->phase == PH_WRITE && hxc__h2_can_send(c->h2, ex->stream_id))
+            if (ex->written || ex->phase != PH_WRITE)
+                continue;
+            still = 1;
+            if (ex->frame_end > before ||
+                (stopped && hxc__h2_can_send(c->h2, ex->stream_id)))
                 hxc__pool_phase(ex, PH_WRITE);
         }
+        c->writing = still;
+    }
+    if (stopped) {
         if (!hxc__transport_full(c->t))
             hxc__defer_schedule(c->pool->r, &c->flush_task);
     }

@@ -420,6 +420,10 @@ static inline __attribute__((always_inline)) void cset_state(hxc__conn *c, enum 
         p->nidle--;
         hxc__timer_stop(&c->idle_timer);
     }
+    if (st == C_DRAINING)
+        c->o->ndraining++;
+    else if (c->state == C_DRAINING)
+        c->o->ndraining--;
     c->state = st;
     if (st == C_IDLE) {
         c->idle_since = hxc__reactor_now(p->r);
@@ -707,6 +711,10 @@ static hxc__conn *pick(hxc__origin *o, const hxc__exchange *ex)
 
 /* Whether the pool may open another connection now: under max_connections,
  * and under the count at which sockets last ran out of descriptors. */
+/* An origin's connections that take new exchanges (a draining one, after a
+ * GOAWAY, is not one of exact mode's count: found in review). */
+static unsigned taking(const hxc__origin *o) { return o->nconns - o->ndraining; }
+
 static int may_open(const hxc__pool *p)
 {
     return p->nconns < p->cfg.max_connections && !(p->fd_starved && p->nconns >= p->fd_cap);
@@ -718,7 +726,7 @@ static int may_open(const hxc__pool *p)
 static int opening_first(const hxc__pool *p, const hxc__origin *o)
 {
     unsigned exact = p->cfg.exact_conns;
-    return exact && o->nconns < exact && may_open(p);
+    return exact && taking(o) < exact && may_open(p);
 }
 
 /* A connection that can take `ex` now, or NULL. */
@@ -775,7 +783,7 @@ static void dispatch_origin(hxc__pool *p, hxc__origin *o)
             continue;
         }
         if (exact) {
-            if (o->nconns >= exact)
+            if (taking(o) >= exact)
                 return; /* exactly that many: wait for room on them */
         } else {
             if (o->negotiating > 0)
@@ -1036,9 +1044,11 @@ void hxc__pool_body_ready(hxc__pool *p, hxc__exchange *ex)
 void hxc__pool_paused(hxc__pool *p, hxc__exchange *ex, int paused)
 {
     (void)p;
+    /* Kept while it waits (queued, connecting, backing off): it runs again
+     * later, and a resume then must not be lost (found in review). */
+    ex->consumer_paused = paused != 0;
     if (ex->state != X_ACTIVE)
         return;
-    ex->consumer_paused = paused != 0;
     hxc__pool_phase(ex, paused ? PH_NONE : ex->written || ex->got_bytes ? PH_READ : PH_WRITE);
 }
 

@@ -91,6 +91,7 @@ struct hxc__exchange {
     hxc__timeout to; /* its one timeout: the phase's or the deadline, whichever first */
     /* Touched when a request starts, is retried, streams or times out. */
     size_t held; /* streamed bytes not yet consumed (streaming only) */
+    uint64_t frame_end; /* HTTP/2: its connection's bytes queued when its last frame was */
     hxc__origin *o;
     int32_t stream_id; /* HTTP/2 */
     int retries;
@@ -162,6 +163,11 @@ struct hxc__conn {
     int ping_outstanding;
     hxc__defer flush_task; /* HTTP/2: frames out; HTTP/1.1: re-filing after a response */
     unsigned requests; /* exchanges started on it */
+    /* HTTP/2: bytes queued on the transport in all, and of those gone when
+     * last drained; `writing`: a request body is going out (its frames'
+     * leaving restarts its write timeout, conn_h2.c on_drained). */
+    uint64_t queued, left;
+    int writing;
     const char *version;
     hxc__transport_times tt;
     hxc__buf scratch;
@@ -181,6 +187,7 @@ struct hxc__origin {
     unsigned nconns;
     unsigned negotiating;
     unsigned nactive; /* its exchanges out of the queue (pushes not counted) */
+    unsigned ndraining; /* its connections in C_DRAINING */
 };
 
 #define HXC__POOL_BUCKETS 256

@@ -276,12 +276,16 @@ static int on_message_complete(llhttp_t *p)
     if (emit_field(h) != 0)
         return -1;
     if (h->interim) {
-        /* A 1xx ends its own message: wait for the final response. */
+        /* A 1xx ends its own message: wait for the final response. One that
+         * says "Connection: close" closes the connection after it (RFC 9112
+         * 9.6), though llhttp, lenient there, forgets it (found in review). */
         h->interim = 0;
+        if (p->flags & F_CONNECTION_CLOSE)
+            h->interim_close = 1;
         return 0;
     }
     h->complete = 1;
-    h->keep_alive = llhttp_should_keep_alive(p);
+    h->keep_alive = llhttp_should_keep_alive(p) && !h->interim_close;
     return HPE_PAUSED; /* stop here: never parse what follows as a response */
 }
 
@@ -343,6 +347,7 @@ void hxc__h1_begin(hxc__h1 *h, int head)
     h->interim = h->in_trailers = h->started = h->complete = h->keep_alive = 0;
     h->in_value = h->head_done = 0;
     h->interims = 0;
+    h->interim_close = 0;
     h->header_bytes = 0;
     h->ext_bytes = 0;
     h->header_count = 0;

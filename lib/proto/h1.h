@@ -71,6 +71,7 @@ typedef struct hxc__h1 {
     int started; /* a byte of the response arrived */
     int complete;
     int keep_alive;
+    int interim_close; /* a 1xx said "Connection: close" */
     int head_done;       /* the final head is in: what follows is not a head */
     unsigned interims;   /* 1xx heads so far */
     int whole;             /* this read is counted whole against the limit */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Review of the exchange and connection states (xset_state, cset_state in
+ * Unit: the exchange and connection states (xset_state, cset_state in
  * pool.c): the rare paths, driven in manual time over fake transports and a
- * hand-written HTTP/2 server (review_core_fx.h). The legal moves are
+ * hand-written HTTP/2 server (poolfx.h). The legal moves are
  * asserted in debug builds (the sanitizer build is Debug), and every
  * scenario ends with the pool's counters back at zero, every request
  * reported once, every connection freed and no timer left armed.
  */
-#include "review_core_fx.h"
+#include "poolfx.h"
 
 static const char *const CL0[] = {"content-length", "0", NULL};
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Review, through the public API: a streamed upload whose producer paused
+ * Integration, through the public API: a streamed upload whose producer paused
  * (HXC_PAUSE: nothing to send yet) is refused twice by an HTTP/2 server
  * (RST_STREAM REFUSED_STREAM, sent before any byte of the body), so it
  * waits in its backoff; the caller resumes the producer meanwhile

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Review of reactor/timeouts.c and the pool's use of it, in manual time:
+ * Unit: reactor/timeouts.c and the pool's use of it, in manual time:
  * the FIFO per duration (at most HXC__TQUEUES of them, the rest on the
  * record's own timer), records recycled while their FIFO runs (the record
  * cache is on in the plain build, off under ASan: run both), timeouts set
  * and cleared from inside the callback of the FIFO that fires, and no timer
  * left armed once nothing waits.
  */
-#include "review_core_fx.h"
+#include "poolfx.h"
 
 #include "reactor/timeouts.h"
 

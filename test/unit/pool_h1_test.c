@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Review of the HTTP/1.1 glue in manual time over fake transports:
+ * Unit: the HTTP/1.1 glue in manual time over fake transports:
  *
  * - the hand-off (conn_h1.c refile_cb): a response that ends in a read loop
  *   which stopped at its limit, with bytes still waiting, closes the
@@ -10,7 +10,7 @@
  * - "Connection: close" in a 1xx (llhttp's lenient keep-alive lets the
  *   final response through; the connection must still not be reused).
  */
-#include "review_core_fx.h"
+#include "poolfx.h"
 
 static const char OK2[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Review of the HTTP/1.1 codec's changes (proto/h1.c): the trim of trailing
+ * Unit: the HTTP/1.1 codec (proto/h1.c): the trim of trailing
  * whitespace in field values (values all of whitespace, trailers, values
  * split over reads, whose bytes go away after each read), and llhttp's
  * strict mode against response shapes real servers send (chunk extensions,

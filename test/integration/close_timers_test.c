@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Review: a client closed gracefully while timers of every kind are or were
+ * Integration: a client closed gracefully while timers of every kind are or were
  * armed (read timeouts of several durations, so several FIFOs and records'
  * own timers; a total deadline; idle connections with their expiry and
  * HTTP/2 PINGs; a refused stream's backoff) leaves nothing on the caller's

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test/unit/review_core_fx.h - the fixture of the review_core_* unit tests:
+ * test/unit/poolfx.h - the fixture of the pool_* unit tests:
  * the pool in manual time over fake transports (as test/unit/pool_test.c),
  * plus an HTTP/2 server written by hand (frames packed here, HPACK
  * literals without Huffman), so that the pool's rare paths (GOAWAY,
  * refusals, windows, write progress) can be driven to exact times.
  *
- * Header-only: each review_core_*_test.c is one binary.
+ * Header-only: each test including it is one binary.
  */
-#ifndef HXC_REVIEW_CORE_FX_H
-#define HXC_REVIEW_CORE_FX_H
+#ifndef HXC_POOLFX_H
+#define HXC_POOLFX_H
 
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Review of the pool's HTTP/2 paths in manual time, over a fake transport
- * and a server written frame by frame (review_core_fx.h).
+ * Unit: the pool's HTTP/2 paths in manual time, over a fake transport
+ * and a server written frame by frame (poolfx.h).
  *
  * Write progress (conn_h2.c on_drained, ev_sent): the write timeout is the
  * longest wait for the socket to take request bytes. Over the transport's
@@ -15,7 +15,7 @@
  * HEAD, 204 and 304 responses announcing a length over the body cap, and a
  * body sent anyway after them.
  */
-#include "review_core_fx.h"
+#include "poolfx.h"
 
 #define BODY (200u * 1024)
 
