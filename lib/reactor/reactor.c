@@ -262,7 +262,9 @@ static void manual_timer_start(hxc__timer *t, double seconds)
     hxc__list_insert_head(pos, &t->mnode); /* after `pos` */
 }
 
-void hxc__timer_start(hxc__timer *t, double seconds)
+/* `common`: the duration recurs, so it may take one of libevent's common
+ * timeout queues (16 per base, first come first served). */
+static void timer_start(hxc__timer *t, double seconds, int common)
 {
     if (seconds <= 0) {
         hxc__timer_stop(t);
@@ -273,6 +275,13 @@ void hxc__timer_start(hxc__timer *t, double seconds)
         return;
     }
     hxc__reactor *r = t->r;
+    if (!common) {
+        struct timeval tv;
+        tv.tv_sec = (time_t)seconds;
+        tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+        evtimer_add(&t->ev, &tv);
+        return;
+    }
     for (int i = 0; i < r->ncommon; i++) {
         if (r->common[i].seconds == seconds) {
             evtimer_add(&t->ev, r->common[i].tv);
@@ -294,6 +303,10 @@ void hxc__timer_start(hxc__timer *t, double seconds)
     }
     evtimer_add(&t->ev, &tv);
 }
+
+void hxc__timer_start(hxc__timer *t, double seconds) { timer_start(t, seconds, 1); }
+
+void hxc__timer_start_once(hxc__timer *t, double seconds) { timer_start(t, seconds, 0); }
 
 void hxc__timer_stop(hxc__timer *t)
 {

@@ -234,6 +234,10 @@ static inline int hxc__defer_pending(const hxc__defer *d) { return hxc__list_lin
 void hxc__timer_init(hxc__reactor *r, hxc__timer *t, hxc__timer_cb cb, void *arg);
 /** (Re)arms the timer `seconds` from now; seconds <= 0 stops it. */
 void hxc__timer_start(hxc__timer *t, double seconds);
+/** Like hxc__timer_start, for a duration that will not recur (the rest of a
+ *  wait): it takes none of the base's common-timeout queues, which are kept
+ *  for the durations that do (the first 16 a base sees). */
+void hxc__timer_start_once(hxc__timer *t, double seconds);
 void hxc__timer_stop(hxc__timer *t);
 int hxc__timer_armed(const hxc__timer *t);
 

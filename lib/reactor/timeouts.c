@@ -11,7 +11,7 @@ static void queue_cb(hxc__timer *t, void *arg)
     while (!hxc__list_empty(&q->items)) {
         hxc__timeout *to = HXC__LIST_ENTRY(q->items.next, hxc__timeout, node);
         if (to->due > now + 0.0005) {
-            hxc__timer_start(&q->timer, to->due - now); /* the oldest left */
+            hxc__timer_start_once(&q->timer, to->due - now); /* the oldest left */
             return;
         }
         hxc__list_remove(&to->node);
@@ -74,7 +74,7 @@ void hxc__timeout_set(hxc__reactor *r, hxc__timeout *to, hxc__timer *own, hxc__t
         if (!own->initialised)
             hxc__timer_init(r, own, own_cb, to);
         own->on_timeout = cb;
-        hxc__timer_start(own, due - now > 1e-6 ? due - now : 1e-6);
+        hxc__timer_start_once(own, due - now > 1e-6 ? due - now : 1e-6);
     }
     to->due = due;
 }
