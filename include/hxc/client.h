@@ -130,6 +130,18 @@ typedef struct hxc_client_config {
                                          no cap but the connections' own) */
     int deadline_after_queue;       /**< 1 = total_timeout starts when the request leaves
                                          the queue, not when it is sent (default 0) */
+    /* Retries (HTTPX's transport `retries`). A request that could not connect
+     * (refused, reset or cut TLS handshake, no address, connect timeout; never
+     * a certificate that fails verification) is tried again up to `retries`
+     * times: the first retry at once, then after 0.5 s doubling, with up to a
+     * tenth of jitter. The responses listed in `retry_on_status` (e.g. 429,
+     * 503) are retried within the same budget, for idempotent methods with a
+     * body that can be sent again, after their Retry-After (seconds or a date)
+     * or the same backoff; one that would wait past the total deadline is
+     * delivered as it is. hxc_request_set_retries overrides `retries`. */
+    unsigned retries;                /**< default 0 */
+    const uint16_t *retry_on_status; /**< statuses to retry (copied at open), or NULL */
+    size_t n_retry_on_status;        /**< how many (at most 64) */
 } hxc_client_config;
 
 /**
@@ -212,6 +224,7 @@ typedef struct hxc_client_stats {
     unsigned connections_idle;   /**< idle keep-alive now */
     unsigned requests_queued;    /**< waiting for a connection now (or to retry, refused) */
     unsigned requests_active;    /**< on a connection now */
+    unsigned requests_waiting;   /**< between two attempts now: a retry's delay */
 } hxc_client_stats;
 
 /** Fills *out with the client's counters. */

@@ -135,6 +135,9 @@ HXC_EXTERN int hxc_request_resume_body(hxc_request *req);
  * Inside the request's own callbacks it is alive without that.
  */
 HXC_EXTERN int hxc_request_cancel(hxc_request *req);
+/** Overrides the client's `retries` for this request (0 to 100; -1: the
+ *  client's). See hxc_client_config for what is retried. */
+HXC_EXTERN int hxc_request_set_retries(hxc_request *req, int retries);
 /** Overrides one of the client's timeouts for this request (seconds, 0 = none). */
 HXC_EXTERN int hxc_request_set_timeout(hxc_request *req, enum hxc_timeout which, double seconds);
 /**

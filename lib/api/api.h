@@ -31,6 +31,10 @@ struct hxc_client {
     hxc__list progress; /* streamed responses with something to deliver */
     hxc__list held;     /* finished streamed responses, paused by their consumer */
     hxc__list uploads;  /* streamed uploads whose producer is to be called */
+    hxc__list waiting;  /* calls between two exchanges (a retry's delay) */
+    unsigned nwaiting;  /* calls in `waiting` */
+    unsigned long long rng; /* retry jitter (xorshift; never 0) */
+    uint16_t *retry_status; /* cfg.retry_on_status, owned copy */
     hxc__cache spare;   /* freed calls kept for reuse */
     struct hxc__response_cache *responses;
     hxc__defer deliver;
@@ -53,8 +57,17 @@ static inline void hxc__user_returned(hxc_client *c)
 enum hxc__call_state {
     HXC__CALL_RUNNING, /* the pool has its exchange (`ex`) */
     HXC__CALL_DONE,    /* the pool is done with it: in client->done, to be delivered */
-    HXC__CALL_HELD     /* done, but its paused consumer holds it: in client->held */
+    HXC__CALL_HELD,    /* done, but its paused consumer holds it: in client->held */
+    HXC__CALL_WAITING  /* between two exchanges (a retry's delay): in client->waiting */
 };
+
+/* What a call needs when it takes more than one exchange (hops.c): made
+ * the first time it does, so that one exchange costs nothing more. */
+typedef struct hxc__hops {
+    struct hxc_request *next; /* the request of the exchange it waits to start */
+    unsigned tries;           /* exchanges started for the current URL (1: the first) */
+    hxc__timer timer;         /* a retry's delay (WAITING) */
+} hxc__hops;
 
 struct hxc__call {
     /* What completion and delivery touch first, together. */
@@ -70,11 +83,14 @@ struct hxc__call {
     int accepted;
     int head_delivered;
     int paused;      /* the body callback said HXC_PAUSE */
+    int swallow;     /* this exchange's response goes to the policy, not the consumer */
     hxc__list snode; /* in client->progress */
     hxc__list unode; /* in client->uploads */
     hxc__list pnode; /* in client->promised until decided */
     hxc__list rnode; /* in its request's `sends` until delivered */
     size_t unacked;  /* consumed while paused, credited on resume */
+    double t0;       /* when it was sent: the total deadline covers every exchange */
+    hxc__hops *hops; /* retries and redirects under way, or NULL */
 };
 
 hxc__response_cache *hxc__response_cache_new(void);
@@ -91,6 +107,26 @@ void hxc__future_settle(hxc_future *f, struct hxc_response *resp, int err);
 void hxc__future_unref(hxc_future *f);
 /** Detaches every future from the client (at close): later then() runs at once. */
 void hxc__future_detach_all(hxc_client *c);
+/* client.c */
+/** The one place a call changes state (see enum hxc__call_state). */
+void hxc__call_set_state(hxc__call *call, enum hxc__call_state st);
+/** Starts an exchange of the call for `req` (the response takes the
+ *  reference), within what is left of the call's deadline. 0, or an hxc
+ *  error: then the call stays as it was and `req`'s reference is released. */
+int hxc__call_exchange(hxc__call *call, struct hxc_request *req);
+
+/* hops.c: the policy's turn once an exchange of a call ended. */
+/** Retries or follows: 1 if the call goes on (another exchange, or a wait),
+ *  0 to deliver its response. From the delivery task only. */
+int hxc__hops_next(hxc__call *call);
+/** Whether the policy will not deliver this response, as it stands (its head
+ *  is in): it will retry or follow. No side effect. */
+int hxc__hops_will_go_on(hxc__call *call);
+/** Ends a WAITING call now with `err` (cancel, abort); it goes to delivery. */
+void hxc__hops_cancel(hxc__call *call, int err, const char *why);
+/** Frees what the call's hops hold (at delivery). */
+void hxc__hops_free(hxc__call *call);
+
 /** Cancels a call (a request future's, or hxc_request_cancel's): running or
  *  queued, it ends with HXC_ECANCELLED; finished but held by its paused
  *  consumer, it is released to delivery as cancelled (client.c). */

@@ -22,7 +22,7 @@
 /* A newer caller's fields must not hide in padding at the end of ours, where
  * the zero-tail check would not see them: the last field ends the struct.
  * (When adding a field at the end, name it here.) */
-_Static_assert(offsetof(hxc_client_config, deadline_after_queue) + sizeof(int) ==
+_Static_assert(offsetof(hxc_client_config, n_retry_on_status) + sizeof(size_t) ==
                    sizeof(hxc_client_config),
                "hxc_client_config must end with its last field");
 
@@ -100,22 +100,54 @@ static void call_free(hxc_client *c, hxc__call *call)
 
 static void maybe_finish_close(hxc_client *c);
 
+#ifndef NDEBUG
+static int call_legal(int from, int to)
+{
+    switch (from) {
+    case HXC__CALL_RUNNING:
+        return to == HXC__CALL_DONE;
+    case HXC__CALL_DONE:
+        return to == HXC__CALL_HELD || to == HXC__CALL_RUNNING || to == HXC__CALL_WAITING;
+    case HXC__CALL_HELD:
+        return to == HXC__CALL_DONE;
+    case HXC__CALL_WAITING:
+        return to == HXC__CALL_RUNNING || to == HXC__CALL_DONE;
+    default:
+        return 0;
+    }
+}
+#endif
+
 /* The one place a call changes state: RUNNING -> DONE when the pool is done
  * with it, DONE -> HELD when its paused consumer holds the delivery, HELD ->
- * DONE when resumed or cancelled. Delivery frees a DONE call. */
-static void call_set_state(hxc__call *call, enum hxc__call_state st)
+ * DONE when resumed or cancelled; DONE -> RUNNING or WAITING when the policy
+ * sends it again (a retry, a redirect: hops.c), WAITING -> RUNNING when its
+ * delay is over, WAITING -> DONE when cancelled. Delivery frees a DONE call.
+ * A WAITING call is counted in `ncalls`, as a RUNNING one: a graceful close
+ * waits for it. */
+void hxc__call_set_state(hxc__call *call, enum hxc__call_state st)
 {
     hxc_client *c = call->client;
-    assert(st == HXC__CALL_DONE ? call->state != HXC__CALL_DONE
-                                : call->state == HXC__CALL_DONE && st == HXC__CALL_HELD);
+    assert(call_legal(call->state, st));
     hxc__list_remove(&call->node);
+    if (call->state == HXC__CALL_WAITING)
+        c->ncalls--, c->nwaiting--;
     call->state = st;
-    if (st == HXC__CALL_HELD) {
+    switch (st) {
+    case HXC__CALL_HELD:
         hxc__list_insert_tail(&c->held, &call->node); /* until hxc_response_resume */
-        return;
+        break;
+    case HXC__CALL_DONE:
+        hxc__list_insert_tail(&c->done, &call->node);
+        hxc__defer_schedule(&c->r, &c->deliver);
+        break;
+    case HXC__CALL_WAITING:
+        hxc__list_insert_tail(&c->waiting, &call->node);
+        c->ncalls++, c->nwaiting++;
+        break;
+    default:
+        break;
     }
-    hxc__list_insert_tail(&c->done, &call->node);
-    hxc__defer_schedule(&c->r, &c->deliver);
 }
 
 /* A callback of the user's ended the exchange: cancelled in the pool if it
@@ -140,7 +172,10 @@ static void stream_deliver(hxc__call *call)
         return;
     if (!call->head_delivered && resp->head_done) {
         call->head_delivered = 1;
-        if (q->on_headers != NULL && resp->error == 0) {
+        /* A response the policy will not deliver (it retries or follows)
+         * never reaches the consumer: its body is taken and dropped. */
+        call->swallow = hxc__hops_will_go_on(call);
+        if (q->on_headers != NULL && resp->error == 0 && !call->swallow) {
             c->in_callback++;
             int rv = q->on_headers(resp, q->stream_ud);
             hxc__user_returned(c);
@@ -153,6 +188,12 @@ static void stream_deliver(hxc__call *call)
     if (q->on_body == NULL || resp->body.len == 0 || call->paused)
         return;
     size_t n = resp->body.len;
+    if (call->swallow) {
+        hxc__buf_reset(&resp->body);
+        if (call->ex != NULL)
+            hxc__pool_consumed(c->pool, call->ex, n);
+        return;
+    }
     c->in_callback++;
     int rv = resp->error == 0 ? q->on_body(resp, resp->body.data, n, q->stream_ud) : 0;
     hxc__user_returned(c);
@@ -262,7 +303,7 @@ int hxc_response_resume(hxc_response *resp)
     }
     call->unacked = 0;
     if (call->state == HXC__CALL_HELD) { /* completion can go ahead now */
-        call_set_state(call, HXC__CALL_DONE);
+        hxc__call_set_state(call, HXC__CALL_DONE);
     } else if (call->state == HXC__CALL_RUNNING && !hxc__list_linked(&call->snode)) {
         hxc__list_insert_tail(&c->progress, &call->snode);
     }
@@ -299,12 +340,15 @@ static void deliver_cb(hxc__defer *d, void *arg)
         struct hxc_response *resp = call->resp;
         hxc__list_remove(&call->snode);
         hxc__list_remove(&call->unode);
-        if (resp->req->call == call)
-            resp->req->call = NULL;
         if (resp->req->on_headers != NULL || resp->req->on_body != NULL)
             stream_deliver(call); /* what the stream still holds goes first */
+        if (hxc__hops_next(call))
+            continue; /* retried or followed: another exchange, or a wait */
+        resp = call->resp;
+        if (resp->req->call == call)
+            resp->req->call = NULL;
         if (call->paused && resp->error == 0) {
-            call_set_state(call, HXC__CALL_HELD);
+            hxc__call_set_state(call, HXC__CALL_HELD);
             continue;
         }
         hxc__list_remove(&call->node);
@@ -322,6 +366,7 @@ static void deliver_cb(hxc__defer *d, void *arg)
         }
         hxc__user_returned(c);
         hxc_response_release(resp);
+        hxc__hops_free(call);
         call_free(c, call);
     }
     maybe_finish_close(c);
@@ -334,7 +379,7 @@ static void exchange_done(struct hxc_response *resp, void *arg)
     hxc_client *c = call->client;
     call->ex = NULL;
     c->ncalls--;
-    call_set_state(call, HXC__CALL_DONE);
+    hxc__call_set_state(call, HXC__CALL_DONE);
 }
 
 /* The promised request, as the user will see it: its URL and its regular
@@ -411,6 +456,7 @@ static void close_task_cb(hxc__defer *d, void *arg)
     hxc__free(c->ca_path);
     hxc__free(c->user_agent);
     hxc__free(c->accept);
+    hxc__free(c->retry_status);
     hxc__free(c);
 }
 
@@ -469,6 +515,17 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     c->accept = hxc__strdup(cfg->accept ? cfg->accept : "*/*");
     if (c->accept == NULL)
         goto fail;
+    if (cfg->n_retry_on_status > 64 || (cfg->n_retry_on_status > 0 && cfg->retry_on_status == NULL)) {
+        rv = HXC_EINVAL;
+        goto fail;
+    }
+    if (cfg->n_retry_on_status > 0) {
+        c->retry_status = hxc__calloc(cfg->n_retry_on_status, sizeof(uint16_t));
+        if (c->retry_status == NULL)
+            goto fail;
+        memcpy(c->retry_status, cfg->retry_on_status, cfg->n_retry_on_status * sizeof(uint16_t));
+    }
+    c->cfg.retry_on_status = c->retry_status;
     if (hxc__is_field_value(c->user_agent, strlen(c->user_agent)) == 0 ||
         hxc__is_field_value(c->accept, strlen(c->accept)) == 0) {
         rv = HXC_EINVAL;
@@ -539,6 +596,8 @@ int hxc_client_open(hxc_client **out, struct event_base *base, const hxc_client_
     hxc__list_init(&c->progress);
     hxc__list_init(&c->held);
     hxc__list_init(&c->uploads);
+    hxc__list_init(&c->waiting);
+    c->rng = 0x9e3779b97f4a7c15ull ^ (unsigned long long)(uintptr_t)c;
     hxc__defer_init_eager(&c->deliver, deliver_cb, c);
     hxc__defer_init(&c->close_task, close_task_cb, c);
     *out = c;
@@ -552,9 +611,12 @@ fail:
     hxc__free(c->ca_path);
     hxc__free(c->user_agent);
     hxc__free(c->accept);
+    hxc__free(c->retry_status);
     hxc__free(c);
     return rv;
 }
+
+static int start_exchange(hxc__call *call, struct hxc_response *resp);
 
 static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
 {
@@ -578,12 +640,41 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
     hxc__list_init(&call->snode);
     hxc__list_init(&call->unode);
     hxc__list_insert_tail(&req->sends, &call->rnode);
+    hxc__list_init(&call->node);
+    call->t0 = hxc__reactor_now(&c->r);
+    int rv = start_exchange(call, resp);
+    if (rv != 0) {
+        hxc__list_remove(&call->rnode);
+        resp->req = NULL; /* the caller keeps the request */
+        req->call = NULL;
+        hxc_response_release(resp);
+        call_free(c, call);
+        return rv;
+    }
+    *out = call;
+    return 0;
+}
+
+/* Submits `resp` (its request: resp->req) to the pool for `call`, with the
+ * timeouts the request and the client say; the total deadline is what is
+ * left of the call's (it covers every exchange of a call). 0 or an hxc error
+ * (nothing submitted, the call not counted). */
+static int start_exchange(hxc__call *call, struct hxc_response *resp)
+{
+    hxc_client *c = call->client;
+    struct hxc_request *req = resp->req;
     double t[HXC_TIMEOUT__COUNT] = {c->cfg.connect_timeout, c->cfg.read_timeout,
                                     c->cfg.write_timeout, c->cfg.pool_timeout,
                                     c->cfg.total_timeout};
     for (int i = 0; i < HXC_TIMEOUT__COUNT; i++)
         if (req->timeouts[i] >= 0)
             t[i] = req->timeouts[i];
+    if (call->hops != NULL && t[HXC_TIMEOUT_TOTAL] > 0) {
+        double left = call->t0 + t[HXC_TIMEOUT_TOTAL] - hxc__reactor_now(&c->r);
+        if (left <= 0)
+            return HXC_ETIMEOUT_TOTAL;
+        t[HXC_TIMEOUT_TOTAL] = left;
+    }
     /* The client's cap is on the bodies the library takes in itself
      * (buffered or discarded): a streamed one is bounded by back-pressure
      * instead. A cap set on the request applies in every mode. */
@@ -594,19 +685,38 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
         max_body = 0;
     /* Counted first: the pool may start the exchange at once, and even finish
      * it (a connection found dead), which moves the call to `done`. */
-    hxc__list_init(&call->node);
     c->ncalls++;
     int rv = hxc__pool_submit(c->pool, resp, t, max_body, call, &call->ex);
-    if (rv != 0) {
+    if (rv != 0)
         c->ncalls--;
-        hxc__list_remove(&call->rnode);
-        resp->req = NULL; /* the caller keeps the request */
-        req->call = NULL;
-        hxc_response_release(resp);
-        call_free(c, call);
+    return rv;
+}
+
+int hxc__call_exchange(hxc__call *call, struct hxc_request *req)
+{
+    hxc_client *c = call->client;
+    struct hxc_response *resp = hxc__response_new(req, c->responses);
+    if (resp == NULL) {
+        hxc_request_free(req);
+        return HXC_ENOMEM;
+    }
+    resp->call = call;
+    struct hxc_response *old = call->resp;
+    call->resp = resp;
+    call->head_delivered = 0;
+    call->swallow = 0;
+    /* RUNNING first: the pool may finish it at once (DONE again). */
+    hxc__call_set_state(call, HXC__CALL_RUNNING);
+    int rv = start_exchange(call, resp);
+    if (rv != 0) {
+        call->resp = old; /* back to delivery, with the response it had */
+        hxc__call_set_state(call, HXC__CALL_DONE);
+        resp->call = NULL;
+        hxc_response_release(resp); /* releases `req` */
         return rv;
     }
-    *out = call;
+    old->call = NULL;
+    hxc_response_release(old);
     return 0;
 }
 
@@ -661,13 +771,15 @@ static void release_held(hxc__call *call, int err, const char *why)
     hxc__buf_reset(&call->resp->body);
     hxc__response_fail(call->resp, err, why);
     if (call->state == HXC__CALL_HELD)
-        call_set_state(call, HXC__CALL_DONE);
+        hxc__call_set_state(call, HXC__CALL_DONE);
 }
 
 void hxc__call_cancel(hxc__call *call)
 {
     if (call->state == HXC__CALL_RUNNING)
         hxc__pool_cancel(call->client->pool, call->ex, HXC_ECANCELLED, "cancelled by the caller");
+    else if (call->state == HXC__CALL_WAITING)
+        hxc__hops_cancel(call, HXC_ECANCELLED, "cancelled by the caller");
     else if (call->paused)
         release_held(call, HXC_ECANCELLED, "cancelled by the caller");
 }
@@ -683,7 +795,8 @@ int hxc_request_cancel(hxc_request *req)
     HXC__LIST_FOREACH_SAFE(pos, tmp, &req->sends)
     {
         hxc__call *call = HXC__LIST_ENTRY(pos, hxc__call, rnode);
-        if (call->state == HXC__CALL_RUNNING || call->paused) {
+        if (call->state == HXC__CALL_RUNNING || call->state == HXC__CALL_WAITING ||
+            call->paused) {
             hxc__call_cancel(call);
             n++;
         }
@@ -707,6 +820,9 @@ void hxc_client_abort(hxc_client *c)
     if (c == NULL || c->pool == NULL)
         return;
     hxc__pool_cancel_all(c->pool, HXC_ECANCELLED, "aborted");
+    while (!hxc__list_empty(&c->waiting))
+        hxc__hops_cancel(HXC__LIST_ENTRY(c->waiting.next, hxc__call, node), HXC_ECANCELLED,
+                         "aborted");
     /* Streams paused by their consumer end now too: what they hold is dropped. */
     while (!hxc__list_empty(&c->held))
         release_held(HXC__LIST_ENTRY(c->held.next, hxc__call, node), HXC_ECANCELLED, "aborted");
@@ -719,6 +835,7 @@ void hxc_client_get_stats(const hxc_client *c, hxc_client_stats *out)
     if (c == NULL || out == NULL)
         return;
     hxc__pool_stats(c->pool, out);
+    out->requests_waiting = c->nwaiting;
 }
 
 struct event_base *hxc_client_base(const hxc_client *c) { return c ? c->r.base : NULL; }

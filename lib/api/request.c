@@ -79,6 +79,7 @@ int hxc_request_new(hxc_request **out, const char *method, const char *url)
     hxc__list_init(&r->sends);
     for (int i = 0; i < HXC_TIMEOUT__COUNT; i++)
         r->timeouts[i] = -1;
+    r->retries = -1;
     r->max_body = UINT64_MAX;
     *out = r;
     return 0;
@@ -286,6 +287,14 @@ int hxc_request_set_timeout(hxc_request *r, enum hxc_timeout which, double secon
         isinf(seconds))
         return HXC_EINVAL;
     r->timeouts[which] = seconds;
+    return 0;
+}
+
+int hxc_request_set_retries(hxc_request *r, int retries)
+{
+    if (r == NULL || r->refs > 1 || retries < -1 || retries > 100)
+        return HXC_EINVAL;
+    r->retries = retries;
     return 0;
 }
 

@@ -52,6 +52,7 @@ struct hxc_request {
     int has_body;                        /* a body was set (even empty) */
     double timeouts[HXC_TIMEOUT__COUNT]; /* < 0: the client's */
     uint64_t max_body;                   /* UINT64_MAX: the client's */
+    int retries;                         /* < 0: the client's */
     hxc_body_producer producer;          /* streamed upload, or NULL */
     void *producer_ud;
     int64_t producer_len; /* -1: unknown (chunked on HTTP/1.1) */

@@ -169,8 +169,20 @@ static void do_handshake(tcp *t)
     } else if (e == SSL_ERROR_WANT_WRITE) {
         hxc__io_want(&t->io, HXC__IO_WRITE);
     } else {
-        char detail[320];
-        int err = hxc__tls_error(t->ssl, rv, HXC_ETLS_HANDSHAKE, detail, sizeof(detail));
+        /* Cut by the network (a reset, the peer gone: SSL_ERROR_SYSCALL, or
+         * EOF in the middle) is a connect failure, as HTTPX's ConnectError,
+         * and may be retried; TLS's own refusals and a certificate are not. */
+        unsigned long code = ERR_peek_last_error();
+        int io = e == SSL_ERROR_SYSCALL ||
+                 (e == SSL_ERROR_SSL && ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING);
+        char detail[352], why[300];
+        int err = hxc__tls_error(t->ssl, rv, HXC_ETLS_HANDSHAKE, why, sizeof(why));
+        if (io && err == HXC_ETLS_HANDSHAKE) {
+            err = HXC_ECONNECT;
+            snprintf(detail, sizeof(detail), "TLS handshake cut short: %s", why);
+        } else {
+            snprintf(detail, sizeof(detail), "%s", why);
+        }
         fail(t, err, detail);
     }
 }
