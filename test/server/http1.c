@@ -119,6 +119,8 @@ static const char *reason_for(int code)
         return "Not Modified";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 404:
         return "Not Found";
     case 500:
@@ -377,6 +379,21 @@ static void route_headers(conn *c, long n, long size)
     str_free(&h);
 }
 
+/* /basic-auth and /digest-auth: auth.c decides, each challenge its own field. */
+static void route_auth(conn *c, const char *target)
+{
+    char authz[8192];
+    int has = c->raw_headers.p && ts_header_value(c->raw_headers.p, c->raw_headers.len,
+                                                  "Authorization", authz, sizeof(authz));
+    ts_auth_reply r;
+    ts_auth_route(llhttp_method_name(c->parser.method), target, has ? authz : NULL, &r);
+    char extra[sizeof(r.www) + 64] = "";
+    size_t n = 0;
+    for (int i = 0; i < r.n_www; i++)
+        n += (size_t)snprintf(extra + n, sizeof(extra) - n, "WWW-Authenticate: %s\r\n", r.www[i]);
+    respond(c, r.status, extra, r.body, strlen(r.body));
+}
+
 static void route(conn *c)
 {
     const char *u = c->url.p ? c->url.p : "/";
@@ -549,6 +566,8 @@ static void route(conn *c)
     } else if (!strcmp(path, "/bad/header-eof")) {
         const char *r = "HTTP/1.1 200 OK\r\nX-One: 1\r\n";
         raw_close(c, r, strlen(r));
+    } else if (ts_auth_is_route(path)) {
+        route_auth(c, u);
     } else {
         respond_text(c, 404, "not found\n");
     }

@@ -18,6 +18,7 @@
  *   /goaway              GOAWAY(NO_ERROR, last = this stream), answers it, closes when done
  *   /goaway-error        GOAWAY(ENHANCE_YOUR_CALM, last = 0), then closes
  *   /no-status           HEADERS without :status-worthy final response (a 103 then END_STREAM)
+ *   /basic-auth/..., /digest-auth/...  as over HTTP/1.1 (auth.c)
  * Flags: --h2-max-streams N (SETTINGS_MAX_CONCURRENT_STREAMS, default 100),
  *        --h2-goaway-after K (GOAWAY after the K-th stream of each connection).
  */
@@ -92,17 +93,22 @@ static ssize_t read_out(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len
     return (ssize_t)n;
 }
 
-static void respond(h2stream *st, int status, const char *body, size_t len)
+/* A response with `nextra` more header fields after the usual three. */
+static void respond_with(h2stream *st, int status, const nghttp2_nv *extra, size_t nextra,
+                         const char *body, size_t len)
 {
     char code[8];
     snprintf(code, sizeof(code), "%d", status);
     char cl[32];
     snprintf(cl, sizeof(cl), "%zu", len);
-    nghttp2_nv hdrs[] = {
+    nghttp2_nv hdrs[8] = {
         {(uint8_t *)":status", (uint8_t *)code, 7, strlen(code), 0},
         {(uint8_t *)"content-length", (uint8_t *)cl, 14, strlen(cl), 0},
         {(uint8_t *)"content-type", (uint8_t *)"text/plain", 12, 10, 0},
     };
+    size_t nh = st->trailers ? 1 : 3;
+    for (size_t i = 0; i < nextra && nh < 8; i++)
+        hdrs[nh++] = extra[i];
     free(st->out);
     st->out = NULL;
     st->out_len = st->out_off = 0;
@@ -114,7 +120,27 @@ static void respond(h2stream *st, int status, const char *body, size_t len)
     }
     nghttp2_data_provider prd = {{.ptr = st}, read_out};
     int with_body = (st->out_len > 0 || st->trailers) && !head;
-    nghttp2_submit_response(st->hc->s, st->id, hdrs, st->trailers ? 1 : 3, with_body ? &prd : NULL);
+    nghttp2_submit_response(st->hc->s, st->id, hdrs, nh, with_body ? &prd : NULL);
+}
+
+static void respond(h2stream *st, int status, const char *body, size_t len)
+{
+    respond_with(st, status, NULL, 0, body, len);
+}
+
+/* /basic-auth and /digest-auth: auth.c decides, each challenge its own field. */
+static void route_auth(h2stream *st)
+{
+    char authz[8192];
+    int has =
+        st->hdrs && ts_header_value(st->hdrs, st->hdrs_len, "authorization", authz, sizeof(authz));
+    ts_auth_reply r;
+    ts_auth_route(st->method, st->path, has ? authz : NULL, &r);
+    nghttp2_nv www[2];
+    for (int i = 0; i < r.n_www; i++)
+        www[i] = (nghttp2_nv){(uint8_t *)"www-authenticate", (uint8_t *)r.www[i], 16,
+                              strlen(r.www[i]), 0};
+    respond_with(st, r.status, www, (size_t)r.n_www, r.body, strlen(r.body));
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
@@ -317,6 +343,8 @@ static void route(h2stream *st)
                          hc->srv->connections, hc->srv->tls_connections, hc->srv->requests,
                          hc->srv->goaways, hc->srv->max_open_streams);
         respond(st, 200, b, (size_t)n);
+    } else if (ts_auth_is_route(path)) {
+        route_auth(st);
     } else {
         respond(st, 404, "not found\n", 10);
     }

@@ -43,6 +43,21 @@ void ts_http2_takeover(ts_server *s, struct bufferevent *bev, int tls);
  * (in http1.c, with the routes).
  */
 int ts_stall_left(const ts_server *s, long ms, long period, struct timeval *left);
+/** The answer of an authentication route (auth.c). */
+typedef struct ts_auth_reply {
+    int status;
+    int n_www; /* WWW-Authenticate fields, each sent on its own */
+    char www[2][700];
+    char body[700];
+} ts_auth_reply;
+/** 1 for /basic-auth/... and /digest-auth/... (path without query). */
+int ts_auth_is_route(const char *path);
+/** Answers an authentication route: `target` is the request-target as
+ *  received, `authz` the Authorization value or NULL. */
+void ts_auth_route(const char *method, const char *target, const char *authz, ts_auth_reply *r);
+/** The value of field `name` in "Name: value" lines (CRLF or LF), trimmed,
+ *  into out: 1 if found and it fits. */
+int ts_header_value(const char *block, size_t len, const char *name, char *out, size_t cap);
 /** Writes the certificate set into dir; 0 or -1. */
 int ts_make_certs(const char *dir);
 /** Frees every connection still open (at exit). */
