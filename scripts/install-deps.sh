@@ -14,10 +14,10 @@
 #   install-deps.sh [all]   all of them, and the CA store (make deps)
 set -eu
 
-# cmocka, zlib: the unit tests and the test server, built by default (the
-# demo runs nothing else).
+# cmocka, zlib, brotli, zstd: the unit tests and the test server (its content
+# codings), built by default (the demo runs nothing else).
 BUILD="build-essential cmake pkg-config libevent-dev libnghttp2-dev node-llhttp libssl-dev
-libcmocka-dev zlib1g-dev"
+libcmocka-dev zlib1g-dev libbrotli-dev libzstd-dev"
 # test/interop/: nghttpd, nginx and h2o, started on loopback by the tests.
 TEST="nghttp2-server nginx-light h2o"
 # bench/compare.sh: the servers, h2load, wrk, libcurl for the curl-multi

@@ -44,6 +44,7 @@ struct conn {
     struct event *timer;
     long drip_left, drip_ms, drip_pos;
     long stall_ms, stall_period;
+    ts_gen *gen; /* routes_policy.c: a body still being made (chunked) */
 };
 
 static conn *all_conns;
@@ -82,6 +83,7 @@ static void conn_free(conn *c)
         c->next->prev = c->prev;
     if (c->timer)
         event_free(c->timer);
+    ts_gen_free(c->gen);
     bufferevent_free(c->bev);
     str_free(&c->url);
     str_free(&c->raw_headers);
@@ -394,6 +396,114 @@ static void route_auth(conn *c, const char *target)
     respond(c, r.status, extra, r.body, strlen(r.body));
 }
 
+/* ---- routes_policy.c's replies over HTTP/1.1 ---------------------------- */
+
+static void on_pump(evutil_socket_t fd, short what, void *arg);
+
+/* Sends the generated body as chunks while the output stays short; on_write
+ * calls again as it drains, a timer when the generator's turn is spent. */
+static void pump(conn *c)
+{
+    unsigned char b[16384];
+    while (evbuffer_get_length(out(c)) < (256u << 10)) {
+        int eof = 0;
+        size_t n = ts_gen_read(c->gen, b, sizeof(b), &eof);
+        if (n > 0) {
+            evbuffer_add_printf(out(c), "%zx\r\n", n);
+            evbuffer_add(out(c), b, n);
+            evbuffer_add(out(c), "\r\n", 2);
+        }
+        if (eof) {
+            evbuffer_add(out(c), "0\r\n\r\n", 5);
+            ts_gen_free(c->gen);
+            c->gen = NULL;
+            finish(c);
+            return;
+        }
+        if (n == 0) {
+            start_timer(c, on_pump, 0);
+            return;
+        }
+    }
+}
+
+static void on_pump(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    ts_gen_new_turn(c->gen);
+    pump(c);
+}
+
+static void send_reply(conn *c, ts_reply *rep)
+{
+    if (rep->drop) {
+        ts_reply_free(rep);
+        conn_free(c);
+        return;
+    }
+    int code = rep->status, bodyless = code == 204 || code == 304 || is_head(c);
+    const char *reason = ts_policy_reason(code);
+    evbuffer_add_printf(out(c), "HTTP/1.1 %d %s\r\n", code, reason ? reason : reason_for(code));
+    for (int i = 0; i < rep->n_fields; i++)
+        evbuffer_add_printf(out(c), "%s: %s\r\n", rep->fields[i].name, rep->fields[i].value);
+    int chunked = rep->gen != NULL || rep->no_length;
+    if (code != 204 && code != 304 && chunked)
+        evbuffer_add_printf(out(c), "Transfer-Encoding: chunked\r\n");
+    else if (code != 204 && code != 304)
+        evbuffer_add_printf(out(c), "Content-Length: %zu\r\n", rep->body_len);
+    if (!llhttp_should_keep_alive(&c->parser)) {
+        evbuffer_add_printf(out(c), "Connection: close\r\n");
+        c->close_after = 1;
+    }
+    evbuffer_add(out(c), "\r\n", 2);
+    if (!bodyless && chunked && rep->body_len > 0)
+        evbuffer_add_printf(out(c), "%zx\r\n", rep->body_len);
+    if (!bodyless && rep->body_len > 0)
+        evbuffer_add(out(c), rep->body, rep->body_len);
+    if (!bodyless && chunked && rep->body_len > 0)
+        evbuffer_add(out(c), "\r\n", 2);
+    if (!bodyless && rep->gen) {
+        c->gen = rep->gen;
+        rep->gen = NULL;
+        ts_reply_free(rep);
+        pump(c);
+        return;
+    }
+    if (!bodyless && chunked)
+        evbuffer_add(out(c), "0\r\n\r\n", 5);
+    ts_reply_free(rep);
+    finish(c);
+}
+
+/* A route of routes_policy.c? Then it is answered (1). */
+static int policy_route(conn *c, const char *target)
+{
+    ts_request rq = {0};
+    ts_reply rep;
+    size_t hl = 0;
+    const char *h = c->raw_headers.p ? c->raw_headers.p : "";
+    char host[256] = "";
+    for (const char *p = h; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+        if (strncasecmp(p, "host:", 5) == 0) {
+            hl = strcspn(p + 5, "\r\n");
+            snprintf(host, sizeof(host), "%.*s", (int)hl, p + 5);
+            break;
+        }
+    rq.method = llhttp_method_name(c->parser.method);
+    rq.target = target;
+    rq.headers = h;
+    rq.headers_len = c->raw_headers.len;
+    rq.authority = host + strspn(host, " \t");
+    rq.body_len = c->body.len;
+    rq.tls = c->tls;
+    if (!ts_policy_route(c->srv, &rq, &rep))
+        return 0;
+    send_reply(c, &rep);
+    return 1;
+}
+
 static void route(conn *c)
 {
     const char *u = c->url.p ? c->url.p : "/";
@@ -410,7 +520,9 @@ static void route(conn *c)
         conn_free(c);
         return;
     }
-    if (!strcmp(path, "/") || !strcmp(path, "/hello")) {
+    if (policy_route(c, u)) {
+        /* answered by routes_policy.c (its own paths, shared with HTTP/2) */
+    } else if (!strcmp(path, "/") || !strcmp(path, "/hello")) {
         respond_text(c, 200, "hello\n");
     } else if (!strncmp(path, "/bytes/", 7)) {
         route_bytes(c, num_after(path, "/bytes/", 0));
@@ -737,6 +849,10 @@ static void on_write(struct bufferevent *bev, void *arg)
 {
     (void)bev;
     conn *c = arg;
+    if (c->gen) {
+        pump(c);
+        return;
+    }
     if (c->close_after && evbuffer_get_length(out(c)) == 0)
         conn_free(c);
 }

@@ -19,9 +19,11 @@
  *   /goaway-error        GOAWAY(ENHANCE_YOUR_CALM, last = 0), then closes
  *   /no-status           HEADERS without :status-worthy final response (a 103 then END_STREAM)
  *   /basic-auth/..., /digest-auth/...  as over HTTP/1.1 (auth.c)
+ *   and routes_policy.c's routes (redirects, codings, retries, the link tree)
  * Flags: --h2-max-streams N (SETTINGS_MAX_CONCURRENT_STREAMS, default 100),
  *        --h2-goaway-after K (GOAWAY after the K-th stream of each connection).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,7 @@ typedef struct h2stream {
     h2conn *hc;
     int32_t id;
     char method[16];
-    char path[1024];
+    char path[4096];
     char authority[256];
     char *hdrs; /* "name: value\n" lines for /echo */
     size_t hdrs_len;
@@ -49,6 +51,7 @@ typedef struct h2stream {
     struct event *timer;
     int delay_status;
     long stall_ms, stall_period;
+    ts_gen *gen; /* routes_policy.c: a body still being made */
 } h2stream;
 
 struct h2conn {
@@ -197,6 +200,102 @@ static const char *qparam(const char *path, const char *key)
     return NULL;
 }
 
+/* ---- routes_policy.c's replies over HTTP/2 -------------------------------- */
+
+static void on_gen_turn(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    h2stream *st = arg;
+    ts_gen_new_turn(st->gen);
+    nghttp2_session_resume_data(st->hc->s, st->id);
+    h2_flush(st->hc);
+}
+
+/* DATA of a generated body, as flow control lets it go; when the
+ * generator's turn is spent, deferred to a timer so the loop turns. */
+static ssize_t read_gen(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len,
+                        uint32_t *flags, nghttp2_data_source *src, void *ud)
+{
+    (void)s;
+    (void)id;
+    (void)ud;
+    h2stream *st = src->ptr;
+    int eof = 0;
+    size_t n = ts_gen_read(st->gen, buf, len, &eof);
+    if (eof) {
+        *flags |= NGHTTP2_DATA_FLAG_EOF;
+    } else if (n == 0) {
+        if (st->timer == NULL)
+            st->timer = evtimer_new(st->hc->srv->base, on_gen_turn, st);
+        struct timeval now = {0, 0};
+        evtimer_add(st->timer, &now);
+        return NGHTTP2_ERR_DEFERRED;
+    }
+    return (ssize_t)n;
+}
+
+static void send_reply(h2stream *st, ts_reply *rep)
+{
+    h2conn *hc = st->hc;
+    if (rep->drop) {
+        hc->kill = 1; /* the connection closes, no byte of an answer */
+        ts_reply_free(rep);
+        return;
+    }
+    nghttp2_nv nv[TS_REPLY_MAX_FIELDS + 2];
+    char names[TS_REPLY_MAX_FIELDS][64], code[8], cl[32];
+    size_t n = 0;
+    int head = strcmp(st->method, "HEAD") == 0;
+    snprintf(code, sizeof(code), "%d", rep->status);
+    nv[n++] = (nghttp2_nv){(uint8_t *)":status", (uint8_t *)code, 7, strlen(code), 0};
+    for (int i = 0; i < rep->n_fields; i++) {
+        size_t l = strlen(rep->fields[i].name);
+        for (size_t j = 0; j < l && j < 63; j++)
+            names[i][j] = (char)tolower((unsigned char)rep->fields[i].name[j]);
+        nv[n++] = (nghttp2_nv){(uint8_t *)names[i], (uint8_t *)rep->fields[i].value,
+                               l < 63 ? l : 63, strlen(rep->fields[i].value), 0};
+    }
+    if (!rep->gen && !rep->no_length && rep->status != 204 && rep->status != 304) {
+        snprintf(cl, sizeof(cl), "%zu", rep->body_len);
+        nv[n++] = (nghttp2_nv){(uint8_t *)"content-length", (uint8_t *)cl, 14, strlen(cl), 0};
+    }
+    free(st->out);
+    st->out = NULL;
+    st->out_len = st->out_off = 0;
+    nghttp2_data_provider prd = {{.ptr = st}, read_out};
+    if (!head && rep->gen) {
+        st->gen = rep->gen;
+        rep->gen = NULL;
+        prd.read_callback = read_gen;
+    } else if (!head && rep->body_len > 0 && rep->status != 204 && rep->status != 304) {
+        st->out = rep->body;
+        st->out_len = rep->body_len;
+        rep->body = NULL;
+    }
+    int with_body = st->gen != NULL || st->out_len > 0;
+    nghttp2_submit_response(hc->s, st->id, nv, n, with_body ? &prd : NULL);
+    ts_reply_free(rep);
+}
+
+/* A route of routes_policy.c? Then it is answered (1). */
+static int policy_route(h2stream *st)
+{
+    ts_request rq = {0};
+    ts_reply rep;
+    rq.method = st->method;
+    rq.target = st->path;
+    rq.headers = st->hdrs ? st->hdrs : "";
+    rq.headers_len = st->hdrs_len;
+    rq.authority = st->authority;
+    rq.body_len = st->body_len;
+    rq.tls = st->hc->tls;
+    if (!ts_policy_route(st->hc->srv, &rq, &rep))
+        return 0;
+    send_reply(st, &rep);
+    return 1;
+}
+
 static void route(h2stream *st)
 {
     h2conn *hc = st->hc;
@@ -205,7 +304,9 @@ static void route(h2stream *st)
     snprintf(path, sizeof(path), "%.*s", (int)pl, st->path);
     if (strcmp(path, "/stats") != 0)
         hc->srv->requests++;
-    if (!strcmp(path, "/") || !strcmp(path, "/hello")) {
+    if (policy_route(st)) {
+        /* answered by routes_policy.c (its own paths, shared with HTTP/1.1) */
+    } else if (!strcmp(path, "/") || !strcmp(path, "/hello")) {
         respond(st, 200, "hello\n", 6);
     } else if (!strncmp(path, "/bytes/", 7)) {
         long n = num(path + 7, 0);
@@ -430,6 +531,7 @@ static int on_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
     st->hc->open--;
     if (st->timer)
         event_free(st->timer);
+    ts_gen_free(st->gen);
     free(st->hdrs);
     free(st->body);
     free(st->out);

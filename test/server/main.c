@@ -2,9 +2,9 @@
 /*
  * test/server/main.c - process, listeners, TLS context, signals.
  *
- * Prints "READY http=P https=Q" once listening; exits cleanly on SIGTERM,
- * SIGINT, or when stdin reaches EOF (so a test that dies never leaves it
- * behind). Listens on loopback only.
+ * Prints "READY http=P https=Q" (and " http2=R" with --http-port2) once
+ * listening; exits cleanly on SIGTERM, SIGINT, or when stdin reaches EOF (so
+ * a test that dies never leaves it behind). Listens on loopback only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +64,16 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     (void)len;
     int tls = arg != NULL;
     int one = 1;
+    if (srv.drop_accepts > 0) {
+        /* A connection that dies at once (RST): a connect or TLS handshake
+         * failure for the client (--drop-accept, /drop-accept). */
+        struct linger lg = {1, 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        close(fd);
+        srv.drop_accepts--;
+        srv.dropped_accepts++;
+        return;
+    }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)); /* no Nagle stalls in tests */
     struct bufferevent *bev;
     if (tls) {
@@ -141,6 +151,7 @@ static void usage(void)
     fprintf(stderr, "usage: hxc-testserver [--host ADDR] [--http-port N] [--https-port N]\n"
                     "         [--cert FILE --key FILE] [--drop-request-after K] [--quiet]\n"
                     "         [--h2-max-streams N] [--h2-goaway-after K]\n"
+                    "         [--http-port2 N] [--drop-accept N]\n"
                     "       hxc-testserver --make-certs DIR\n");
     exit(2);
 }
@@ -148,7 +159,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *cert = NULL, *key = NULL;
-    int http_port = -1, https_port = -1;
+    int http_port = -1, https_port = -1, http_port2 = -1;
     srv.drop_after = -1;
     srv.h2_max_streams = 100;
     for (int i = 1; i < argc; i++) {
@@ -160,6 +171,10 @@ int main(int argc, char **argv)
             host = v, i++;
         else if (strcmp(a, "--http-port") == 0 && v)
             http_port = atoi(v), i++;
+        else if (strcmp(a, "--http-port2") == 0 && v)
+            http_port2 = atoi(v), i++;
+        else if (strcmp(a, "--drop-accept") == 0 && v)
+            srv.drop_accepts = atol(v), i++;
         else if (strcmp(a, "--https-port") == 0 && v)
             https_port = atoi(v), i++;
         else if (strcmp(a, "--cert") == 0 && v)
@@ -195,7 +210,7 @@ int main(int argc, char **argv)
         }
         SSL_CTX_set_alpn_select_cb(srv.ssl_ctx, alpn_select, NULL);
     }
-    struct evconnlistener *lh = NULL, *ls = NULL;
+    struct evconnlistener *lh = NULL, *ls = NULL, *l2 = NULL;
     int hp = 0, sp = 0;
     if (http_port >= 0 && (lh = listen_on(host, http_port, 0, &hp)) == NULL) {
         fprintf(stderr, "hxc-testserver: cannot listen on %s port %d\n", host, http_port);
@@ -203,6 +218,11 @@ int main(int argc, char **argv)
     }
     if (https_port >= 0 && (ls = listen_on(host, https_port, 1, &sp)) == NULL) {
         fprintf(stderr, "hxc-testserver: cannot listen on %s port %d\n", host, https_port);
+        return 1;
+    }
+    /* A second origin (another port) for the cross-origin redirect tests. */
+    if (http_port2 >= 0 && (l2 = listen_on(host, http_port2, 0, &srv.http_port2)) == NULL) {
+        fprintf(stderr, "hxc-testserver: cannot listen on %s port %d\n", host, http_port2);
         return 1;
     }
     struct event *sigterm = evsignal_new(srv.base, SIGTERM, on_signal, NULL);
@@ -213,7 +233,10 @@ int main(int argc, char **argv)
     struct stat sb;
     if (fstat(0, &sb) == 0 && (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode) || isatty(0)))
         event_add(in, NULL); /* a pipe from the test: its EOF means the test is gone */
-    printf("READY http=%d https=%d\n", hp, sp);
+    printf("READY http=%d https=%d", hp, sp);
+    if (l2) /* only when asked: scripts read "https=Q" as the end of the line */
+        printf(" http2=%d", srv.http_port2);
+    printf("\n");
     fflush(stdout);
     event_base_dispatch(srv.base);
     event_free(sigterm);
@@ -223,6 +246,8 @@ int main(int argc, char **argv)
         evconnlistener_free(lh);
     if (ls)
         evconnlistener_free(ls);
+    if (l2)
+        evconnlistener_free(l2);
     ts_http1_shutdown();
     event_base_free(srv.base);
     SSL_CTX_free(srv.ssl_ctx);

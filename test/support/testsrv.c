@@ -84,6 +84,9 @@ int testsrv_start(testsrv *s, const char *const *extra)
         testsrv_stop(s);
         return -1;
     }
+    const char *p2 = strstr(line, " http2=");
+    if (p2)
+        s->http_port2 = atoi(p2 + 7);
     return 0;
 }
 
@@ -139,7 +142,15 @@ char *testsrv_url(const testsrv *s, int tls, const char *path, char *buf, size_t
     return buf;
 }
 
-static int get(const testsrv *s, const char *path, char *resp, size_t rlen)
+char *testsrv_url2(const testsrv *s, const char *path, char *buf, size_t len)
+{
+    int v6 = strchr(s->host, ':') != NULL;
+    snprintf(buf, len, "http://%s%s%s:%d%s", v6 ? "[" : "", s->host, v6 ? "]" : "",
+             s->http_port2, path);
+    return buf;
+}
+
+int testsrv_get(const testsrv *s, const char *path, char *resp, size_t rlen)
 {
     int v6 = strchr(s->host, ':') != NULL;
     int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
@@ -165,10 +176,10 @@ static int get(const testsrv *s, const char *path, char *resp, size_t rlen)
         close(fd);
         return -1;
     }
-    char req[256];
+    char req[1024];
     int n =
         snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path);
-    if (write(fd, req, (size_t)n) != n) {
+    if (n < 0 || (size_t)n >= sizeof(req) || write(fd, req, (size_t)n) != n) {
         close(fd);
         return -1;
     }
@@ -184,7 +195,7 @@ static int get(const testsrv *s, const char *path, char *resp, size_t rlen)
 int testsrv_stats(const testsrv *s, long *conns, long *tls, long *reqs)
 {
     char resp[1024];
-    if (get(s, "/stats", resp, sizeof(resp)) != 0)
+    if (testsrv_get(s, "/stats", resp, sizeof(resp)) != 0)
         return -1;
     const char *b = strstr(resp, "\r\n\r\n");
     if (b == NULL || sscanf(b + 4, "{\"connections\":%ld,\"tls_connections\":%ld,\"requests\":%ld",
@@ -196,13 +207,13 @@ int testsrv_stats(const testsrv *s, long *conns, long *tls, long *reqs)
 int testsrv_stats_reset(const testsrv *s)
 {
     char resp[512];
-    return get(s, "/stats/reset", resp, sizeof(resp));
+    return testsrv_get(s, "/stats/reset", resp, sizeof(resp));
 }
 
 long testsrv_stat(const testsrv *s, const char *name)
 {
     char resp[1024], key[64];
-    if (get(s, "/stats", resp, sizeof(resp)) != 0)
+    if (testsrv_get(s, "/stats", resp, sizeof(resp)) != 0)
         return -1;
     snprintf(key, sizeof(key), "\"%s\":", name);
     const char *p = strstr(resp, key);

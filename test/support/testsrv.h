@@ -15,6 +15,7 @@ typedef struct testsrv {
     int stdin_fd;
     int http_port;
     int https_port;
+    int http_port2; /* --http-port2: the second origin's port (0: none) */
     char host[64];
 } testsrv;
 
@@ -32,6 +33,14 @@ void testsrv_stop(testsrv *s);
 const char *testsrv_certs_dir(void);
 /** "http://HOST:PORT/path" (or https) into buf; returns buf. */
 char *testsrv_url(const testsrv *s, int tls, const char *path, char *buf, size_t len);
+/** "http://HOST:PORT2/path", the second origin (--http-port2 0); returns buf. */
+char *testsrv_url2(const testsrv *s, const char *path, char *buf, size_t len);
+/**
+ * GET path over a blocking socket of its own (Connection: close), the whole
+ * response (head and body) into resp, NUL-terminated. 0 if its status is
+ * 200, else -1.
+ */
+int testsrv_get(const testsrv *s, const char *path, char *resp, size_t rlen);
 /** GET /stats over a blocking socket. 0 or -1. */
 int testsrv_stats(const testsrv *s, long *connections, long *tls_connections, long *requests);
 int testsrv_stats_reset(const testsrv *s);
