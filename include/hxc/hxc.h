@@ -16,5 +16,6 @@
 #include "hxc/response.h"
 #include "hxc/future.h"
 #include "hxc/client.h"
+#include "hxc/form.h"
 
 #endif

@@ -55,7 +55,8 @@ HXC_EXTERN int hxc_url_check(const char *url, const char **detail);
  * A copy of `src` (method, URL, headers, body, options and callbacks) without
  * parsing anything again: the cheap way to send the same request many times
  * (load drivers, retries of one's own). An owned body is copied; a static
- * body is shared by reference. 0 or HXC_EINVAL / HXC_ENOMEM; *out untouched
+ * body is shared by reference; a multipart form (hxc/form.h) is shared, its
+ * files read again by each copy's send. 0 or HXC_EINVAL / HXC_ENOMEM; *out untouched
  * on error.
  */
 HXC_EXTERN int hxc_request_dup(hxc_request **out, const hxc_request *src);
@@ -76,6 +77,23 @@ HXC_EXTERN void hxc_request_free(hxc_request *req);
  * count is not atomic: share a request only on one thread.
  */
 HXC_EXTERN hxc_request *hxc_request_retain(hxc_request *req);
+
+/**
+ * Appends the query parameter `name`=`value` to the request's URL, as
+ * HTTPX's `params` does: after the query the URL has (with "&"), or as its
+ * query ("?"), before its fragment; a NULL `value` appends a bare `name`.
+ * Name and value are percent-encoded: the unreserved characters of RFC 3986
+ * (letters, digits, "-._~") as they are, every other byte as %XX (UTF-8
+ * stays its bytes), a space as %20 (not '+': that means a space only to
+ * form decoders, %20 to every decoder, and HTTPX and browsers send %20).
+ * Repeated names are kept. hxc_request_url() and the target sent change;
+ * the pointers hxc_request_url() and hxc_request_method() returned before
+ * are no longer valid.
+ * 0, HXC_EINVAL (NULL or empty name, a shared request or one being sent,
+ * a URL that would pass 64 KiB) or HXC_ENOMEM; a failed call leaves the URL
+ * as it was.
+ */
+HXC_EXTERN int hxc_request_add_query(hxc_request *req, const char *name, const char *value);
 
 /**
  * Appends a header field (repeats allowed). The strings are copied.
@@ -205,9 +223,11 @@ HXC_EXTERN int hxc_request_discard_body(hxc_request *req, int discard);
 HXC_EXTERN void hxc_request_set_user_data(hxc_request *req, void *user_data);
 HXC_EXTERN void *hxc_request_user_data(const hxc_request *req);
 
-/** The method as given. Valid as long as the request. */
+/** The method as given. Valid until the request is freed or its URL changes
+ *  (hxc_request_add_query()). */
 HXC_EXTERN const char *hxc_request_method(const hxc_request *req);
-/** The URL as given. Valid as long as the request. */
+/** The URL as given, with the parameters hxc_request_add_query() appended.
+ *  Valid until the request is freed or its URL changes (add_query). */
 HXC_EXTERN const char *hxc_request_url(const hxc_request *req);
 /** The caller's header fields (not those the library adds). */
 HXC_EXTERN const hxc_headers *hxc_request_headers(const hxc_request *req);

@@ -8,6 +8,7 @@
 #define HXC_API_H
 
 #include "hxc/client.h"
+#include "hxc/form.h"
 #include "core/cache.h"
 #include "core/list.h"
 #include "core/message.h"
@@ -98,6 +99,22 @@ hxc__response_cache *hxc__response_cache_new(void);
 void hxc__response_cache_close(hxc__response_cache *rc);
 /** A response for `req`, from `rc` when it has one (rc may be NULL). */
 struct hxc_response *hxc__response_new(struct hxc_request *req, hxc__response_cache *rc);
+
+/* form.c: a multipart form's upload, one per request (api/form.c). */
+/** An upload of `f`, which it takes a reference of; NULL when out of memory. */
+hxc__form_upload *hxc__form_upload_new(hxc_form *f);
+/** An upload of the same form from its first byte (hxc_request_dup). */
+hxc__form_upload *hxc__form_upload_dup(const hxc__form_upload *u);
+void hxc__form_upload_free(hxc__form_upload *u);
+/** A send starts: from the body's first byte (no file open). */
+void hxc__form_upload_rewind(hxc__form_upload *u);
+/** A send ended: its file, if one is open, is closed. */
+void hxc__form_upload_close(hxc__form_upload *u);
+/** Why the upload failed (it names the file), or NULL. */
+const char *hxc__form_upload_detail(const hxc__form_upload *u);
+/** The body producer of a multipart form; `ud` is its upload. */
+int hxc__form_produce(hxc_request *req, uint8_t *buf, size_t len, size_t *written, int *eof,
+                      void *ud);
 
 /* future.c */
 hxc_future *hxc__future_new(hxc_client *c);

@@ -232,7 +232,8 @@ static void upload_produce(hxc__call *call)
     if (call->ex == NULL)
         return; /* the producer cancelled its request (or the client was aborted) */
     if (rv < 0) {
-        stream_abort(call, rv, "aborted by the body producer");
+        const char *why = q->form ? hxc__form_upload_detail(q->form) : NULL;
+        stream_abort(call, rv, why ? why : "aborted by the body producer");
         return;
     }
     if (written > piece)
@@ -374,11 +375,12 @@ static void deliver_cb(hxc__defer *d, void *arg)
 
 static void exchange_done(struct hxc_response *resp, void *arg)
 {
-    (void)resp;
     hxc__call *call = arg;
     hxc_client *c = call->client;
     call->ex = NULL;
     c->ncalls--;
+    if (resp->req->form != NULL)
+        hxc__form_upload_close(resp->req->form); /* its file is not held until delivery */
     hxc__call_set_state(call, HXC__CALL_DONE);
 }
 
@@ -637,6 +639,8 @@ static int submit(hxc_client *c, hxc_request *req, hxc__call **out)
     resp->call = call;
     if (req->producer != NULL)
         req->call = call; /* for hxc_request_resume_body */
+    if (req->form != NULL)
+        hxc__form_upload_rewind(req->form); /* files are opened as the body reaches them */
     hxc__list_init(&call->snode);
     hxc__list_init(&call->unode);
     hxc__list_insert_tail(&req->sends, &call->rnode);

@@ -7,9 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "core/internal.h"
 #include "core/mem.h"
 #include "core/message.h"
+#include "api/api.h"
+#include "policy/form.h"
 
 /* The six strings one after another in `block`, in the order of enum
  * hxc__request_string; `r`'s pointers are set to them. */
@@ -32,6 +36,38 @@ static size_t strings_size(const struct hxc_request *r)
     return total;
 }
 
+/* Gives `r` the method, the URL and the parts of its parse `u`, packed into
+ * one block, so that a copy is one allocation and one copy; the block it
+ * had before is freed (`method` may be in it) and so are `u`'s strings. On
+ * error `r` is unchanged and `u` still owns its strings. */
+static int pack_strings(struct hxc_request *r, const char *method, const char *url, hxc__url *u)
+{
+    const char *strs[6] = {method, url, u->scheme, u->host, u->target, u->authority};
+    uint32_t lens[6];
+    size_t total = 0;
+    for (int i = 0; i < 6; i++) {
+        size_t n = strlen(strs[i]);
+        if (n > UINT32_MAX)
+            return HXC_EINVAL;
+        lens[i] = (uint32_t)n;
+        total += n + 1;
+    }
+    char *block = hxc__malloc(total);
+    if (block == NULL)
+        return HXC_ENOMEM;
+    char *old = r->packed_inline ? NULL : r->packed;
+    memcpy(r->lens, lens, sizeof(lens));
+    place_strings(r, block, strs);
+    r->url.port = u->port;
+    r->url.tls = u->tls;
+    r->url.ipv6 = u->ipv6;
+    r->packed = block;
+    r->packed_inline = 0;
+    hxc__url_free(u);
+    hxc__free(old);
+    return 0;
+}
+
 int hxc_request_new(hxc_request **out, const char *method, const char *url)
 {
     if (out == NULL || method == NULL || url == NULL)
@@ -43,38 +79,14 @@ int hxc_request_new(hxc_request **out, const char *method, const char *url)
         return HXC_ENOMEM;
     r->refs = 1;
     const char *detail;
-    int rv = hxc__url_parse(&r->url, url, &detail);
+    hxc__url u;
+    int rv = hxc__url_parse(&u, url, &detail);
+    if (rv == 0 && (rv = pack_strings(r, method, url, &u)) != 0)
+        hxc__url_free(&u);
     if (rv != 0) {
         hxc__free(r);
         return rv;
     }
-    r->method = hxc__strdup(method);
-    r->url_string = hxc__strdup(url);
-    if (r->method == NULL || r->url_string == NULL) {
-        hxc_request_free(r);
-        return HXC_ENOMEM;
-    }
-    const char *strs[6] = {r->method,   r->url_string, r->url.scheme,
-                           r->url.host, r->url.target, r->url.authority};
-    for (int i = 0; i < 6; i++) {
-        size_t n = strlen(strs[i]);
-        if (n > UINT32_MAX) {
-            hxc_request_free(r);
-            return HXC_EINVAL;
-        }
-        r->lens[i] = (uint32_t)n;
-    }
-    /* Packed into one block, so that a copy is one allocation and one copy. */
-    char *block = hxc__malloc(strings_size(r));
-    if (block == NULL) {
-        hxc_request_free(r);
-        return HXC_ENOMEM;
-    }
-    place_strings(r, block, strs);
-    for (int i = 0; i < 6; i++)
-        hxc__free((void *)strs[i]);
-    r->packed = block;
-    r->packed_inline = 0;
     hxc__headers_init(&r->headers);
     hxc__list_init(&r->sends);
     for (int i = 0; i < HXC_TIMEOUT__COUNT; i++)
@@ -118,6 +130,7 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
     hxc__headers_init(&r->headers);
     r->body = NULL;
     r->body_owned = 0;
+    r->form = NULL;
     r->packed = (char *)(r + 1);
     r->packed_inline = 1;
     int rv = 0;
@@ -152,6 +165,14 @@ int hxc_request_dup(hxc_request **out, const hxc_request *src)
     } else if (rv == 0) {
         r->body = src->body_owned ? NULL : src->body;
     }
+    if (rv == 0 && src->form != NULL) {
+        /* The form is never changed once a request has it: shared, with an
+         * upload of the copy's own (its files are read again). */
+        r->form = hxc__form_upload_dup(src->form);
+        if (r->form == NULL)
+            rv = HXC_ENOMEM;
+        r->producer_ud = r->form;
+    }
     if (rv != 0) {
         hxc_request_free(r);
         return HXC_ENOMEM;
@@ -171,17 +192,12 @@ void hxc_request_free(hxc_request *r)
 {
     if (r == NULL || --r->refs > 0)
         return;
-    if (r->packed) {
-        if (!r->packed_inline)
-            hxc__free(r->packed); /* method, URL and its parts live in it */
-    } else {
-        hxc__free(r->method);
-        hxc__free(r->url_string);
-        hxc__url_free(&r->url);
-    }
+    if (!r->packed_inline)
+        hxc__free(r->packed); /* method, URL and its parts live in it */
     hxc__headers_free(&r->headers);
     if (r->body_owned)
         hxc__free((void *)r->body);
+    hxc__form_upload_free(r->form);
     hxc__free(r);
 }
 
@@ -238,6 +254,8 @@ static void drop_body(hxc_request *r)
     r->has_body = 0;
     r->producer = NULL;
     r->producer_ud = NULL;
+    hxc__form_upload_free(r->form);
+    r->form = NULL;
 }
 
 int hxc_request_set_body_producer(hxc_request *r, hxc_body_producer producer, int64_t length,
@@ -331,6 +349,101 @@ int hxc_request_discard_body(hxc_request *r, int discard)
     if (r == NULL || r->refs > 1)
         return HXC_EINVAL;
     r->discard_body = discard != 0;
+    return 0;
+}
+
+int hxc_request_add_query(hxc_request *r, const char *name, const char *value)
+{
+    /* Not while a send reads the strings it would free (nor when shared). */
+    if (r == NULL || name == NULL || *name == '\0' || r->refs > 1 || !hxc__list_empty(&r->sends))
+        return HXC_EINVAL;
+    /* Before the fragment, after the query there is: "?" for the first
+     * parameter, "&" between two (none after a query that ends with one). */
+    const char *url = r->url_string;
+    size_t len = r->lens[HXC__RS_URL];
+    const char *hash = memchr(url, '#', len);
+    size_t head = hash ? (size_t)(hash - url) : len;
+    const char *sep = memchr(url, '?', head) == NULL                 ? "?"
+                      : url[head - 1] == '?' || url[head - 1] == '&' ? ""
+                                                                     : "&";
+    hxc__buf b;
+    hxc__buf_init(&b);
+    int rv = 0;
+    if (hxc__buf_append(&b, url, head) != 0 || hxc__buf_append(&b, sep, strlen(sep)) != 0 ||
+        hxc__form_escape(&b, name, strlen(name), 0) != 0 ||
+        (value != NULL && (hxc__buf_append(&b, "=", 1) != 0 ||
+                           hxc__form_escape(&b, value, strlen(value), 0) != 0)) ||
+        hxc__buf_append(&b, url + head, len - head) != 0)
+        rv = HXC_ENOMEM;
+    /* Parsed again, as a new request's URL is: the target and every later
+     * check see the URL that hxc_request_url() shows. */
+    hxc__url u;
+    const char *detail;
+    if (rv == 0 && (rv = hxc__url_parse(&u, (const char *)b.data, &detail)) != 0)
+        rv = rv == HXC_ENOMEM ? rv : HXC_EINVAL; /* too long */
+    else if (rv == 0 && (rv = pack_strings(r, r->method, (const char *)b.data, &u)) != 0)
+        hxc__url_free(&u);
+    hxc__buf_free(&b);
+    return rv;
+}
+
+static int form_refused(hxc_form *f, int err, const char *why)
+{
+    if (f->error[0] == '\0')
+        snprintf(f->error, sizeof(f->error), "%s", why);
+    return err;
+}
+
+int hxc_request_set_form(hxc_request *r, hxc_form *f, int multipart)
+{
+    if (r == NULL || f == NULL)
+        return HXC_EINVAL;
+    f->error[0] = '\0';
+    if (r->refs > 1 || !hxc__list_empty(&r->sends) || f->taken)
+        return form_refused(f, HXC_EINVAL,
+                            "the request is shared or being sent, or the form is taken");
+    /* What can fail first; then the request changes, and nothing fails. */
+    hxc__buf body;
+    hxc__buf_init(&body);
+    hxc__form_upload *up = NULL;
+    char ctype[64 + HXC__FORM_BOUNDARY_LEN];
+    int rv;
+    if (!multipart) {
+        rv = hxc__form_urlencode(f, &body);
+        if (rv == HXC_EINVAL)
+            form_refused(f, rv,
+                         "a urlencoded form holds text fields only: send files as multipart");
+        snprintf(ctype, sizeof(ctype), "application/x-www-form-urlencoded");
+    } else {
+        rv = hxc__form_layout(f, RAND_bytes);
+        if (rv == 0 && (up = hxc__form_upload_new(f)) == NULL)
+            rv = HXC_ENOMEM;
+        snprintf(ctype, sizeof(ctype), "multipart/form-data; boundary=%s", f->boundary);
+    }
+    static const char ct[] = "Content-Type";
+    if (rv == 0)
+        rv = hxc__headers_grow(&r->headers, sizeof(ct) - 1 + strlen(ctype) + 2);
+    if (rv != 0) {
+        hxc__buf_free(&body);
+        hxc__form_upload_free(up);
+        return form_refused(f, rv, "out of memory");
+    }
+    drop_body(r);
+    r->has_body = 1;
+    if (!multipart) {
+        r->body = body.data;
+        r->body_len = body.len;
+        r->body_owned = 1;
+    } else {
+        f->taken = 1;
+        r->form = up;
+        r->producer = hxc__form_produce;
+        r->producer_ud = up;
+        r->producer_len = (int64_t)f->total;
+    }
+    hxc__form_unref(f); /* the caller's reference: the request's now (or done with) */
+    hxc__headers_remove(&r->headers, ct);
+    hxc__headers_add(&r->headers, ct, sizeof(ct) - 1, ctype, strlen(ctype)); /* room made above */
     return 0;
 }
 

@@ -20,6 +20,8 @@
 #include "core/list.h"
 #include "core/url.h"
 
+typedef struct hxc__form_upload hxc__form_upload;
+
 /* The request's strings, in the order of hxc_request.lens. */
 enum hxc__request_string {
     HXC__RS_METHOD,
@@ -58,6 +60,7 @@ struct hxc_request {
     int64_t producer_len; /* -1: unknown (chunked on HTTP/1.1) */
     int producer_paused;
     void *stream_ud;
+    struct hxc__form_upload *form; /* a multipart form's upload (api/form.c), or NULL */
 };
 
 /*
